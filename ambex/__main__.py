@@ -1,0 +1,5 @@
+import sys
+
+from ambex.cli import main
+
+sys.exit(main())

@@ -1,0 +1,142 @@
+"""Load diagd's manifest into a Snapshot, parsing only resource files not parsed before.
+
+Files are named by content hash, so a cached parse is valid for as long as the name appears. A RouteConfiguration
+is assembled from its base file and one file per virtual host by concatenating serialized messages (protobuf merges
+concatenated messages, appending repeated fields), so one changed route re-parses one virtual host.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from google.protobuf import json_format
+
+from ambex.protos import ensure_types, message_class
+from ambex.snapshot import CLUSTER, ENDPOINT, LISTENER, ROUTE, Resource, Snapshot
+from watt.formats.layout import BaseLayout
+from watt.formats.manifest import Manifest, RouteEntry, decode_manifest, manifest_files
+
+__all__ = ["LoadError", "ManifestLoader", "Loaded"]
+
+log = logging.getLogger("ambex.loader")
+
+_HCM = "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
+
+
+class LoadError(Exception):
+    """The manifest or one of its files cannot be used; the previous snapshot stays."""
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    snapshot: Snapshot
+    manifest: Manifest
+    parsed: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    name: str
+    body: bytes
+    refs: frozenset[str]
+
+
+def _walk(value: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(value, dict):
+        yield value
+        for child in value.values():
+            yield from _walk(child)
+    elif isinstance(value, list):
+        for child in value:
+            yield from _walk(child)
+
+
+def _listener_refs(doc: dict[str, Any]) -> frozenset[str]:
+    return frozenset(str(node["rds"]["route_config_name"]) for node in _walk(doc)
+                     if str(node.get("@type", "")).endswith(_HCM) and isinstance(node.get("rds"), dict))
+
+
+def _cluster_refs(doc: dict[str, Any]) -> frozenset[str]:
+    refs = set()
+    for node in _walk(doc):
+        route = node.get("route") if isinstance(node.get("route"), dict) else None
+        if route is not None and isinstance(route.get("cluster"), str):
+            refs.add(route["cluster"])
+        for mirror in node.get("request_mirror_policies", []) if isinstance(node, dict) else []:
+            if isinstance(mirror, dict) and isinstance(mirror.get("cluster"), str):
+                refs.add(mirror["cluster"])
+    return frozenset(refs)
+
+
+class ManifestLoader:
+    def __init__(self, layout: BaseLayout) -> None:
+        self.layout = layout
+        self._cache: dict[str, _Parsed] = {}
+
+    def load(self) -> Loaded:
+        manifest = self._read_manifest()
+        before = len(self._cache)
+        resources = {
+            CLUSTER: self._plain(manifest.get("clusters", []), "envoy.config.cluster.v3.Cluster"),
+            ENDPOINT: self._plain(manifest.get("endpoints", []), "envoy.config.endpoint.v3.ClusterLoadAssignment"),
+            LISTENER: self._plain(manifest.get("listeners", []), "envoy.config.listener.v3.Listener", _listener_refs),
+            ROUTE: {e["name"]: self._route(e) for e in manifest.get("routes", [])},
+        }
+        keep = manifest_files(manifest)
+        parsed = len(self._cache) - before
+        self._cache = {name: value for name, value in self._cache.items() if name in keep}
+        snapshot = Snapshot(seq=int(manifest.get("snapshot_seq", 0)), resources=resources)
+        return Loaded(snapshot=snapshot, manifest=manifest, parsed=max(parsed, 0))
+
+    def _read_manifest(self) -> Manifest:
+        try:
+            with open(self.layout.manifest_file, "rb") as handle:
+                return decode_manifest(handle.read())
+        except FileNotFoundError as exc:
+            raise LoadError(f"no manifest yet at {self.layout.manifest_file}") from exc
+        except (OSError, ValueError) as exc:
+            raise LoadError(f"cannot read {self.layout.manifest_file}: {exc}") from exc
+
+    def _plain(self, files: list[str], type_name: str, refs: Any = None) -> dict[str, Resource]:
+        out = {}
+        for file in files:
+            parsed = self._parse(file, type_name, refs)
+            out[parsed.name] = Resource(parsed.name, parsed.body, file, parsed.refs)
+        return out
+
+    def _route(self, entry: RouteEntry) -> Resource:
+        base = self._parse(entry["file"], "envoy.config.route.v3.RouteConfiguration", None)
+        vhosts = [self._parse(f, "envoy.config.route.v3.VirtualHost", _cluster_refs, wrap=True)
+                  for f in entry["virtual_hosts"]]
+        body = base.body + b"".join(v.body for v in vhosts)
+        digest = hashlib.sha256("\n".join([entry["file"], *entry["virtual_hosts"]]).encode()).hexdigest()[:32]
+        return Resource(entry["name"], body, digest, frozenset().union(*(v.refs for v in vhosts)))
+
+    def _parse(self, file: str, type_name: str, refs: Any, *, wrap: bool = False) -> _Parsed:
+        cached = self._cache.get(file)
+        if cached is not None:
+            return cached
+        path = os.path.join(self.layout.envoy_dir, file)
+        try:
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
+            doc = json.loads(text)
+            ensure_types(text)
+            doc.pop("@type", None)
+            message = json_format.ParseDict(doc, message_class(type_name)())
+        except (OSError, ValueError, json_format.ParseError) as exc:
+            raise LoadError(f"{file}: {exc}") from exc
+        if wrap:  # a virtual host travels as a RouteConfiguration holding only it, ready to concatenate
+            holder = message_class("envoy.config.route.v3.RouteConfiguration")()
+            holder.virtual_hosts.add().CopyFrom(message)  # type: ignore[attr-defined]
+            message = holder
+        parsed = _Parsed(name=str(doc.get("name", "")), body=message.SerializeToString(deterministic=True),
+                         refs=refs(doc) if refs is not None else frozenset())
+        self._cache[file] = parsed
+        return parsed

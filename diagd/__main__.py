@@ -1,0 +1,5 @@
+import sys
+
+from diagd.cli import main
+
+sys.exit(main())

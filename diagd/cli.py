@@ -1,0 +1,117 @@
+"""``diagd``: the compiler and diagnostics server (gunicorn, one worker), or offline ``compile``/``validate``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger as GunicornLogger
+
+from diagd.app import create_app
+from diagd.compile import compile
+from diagd.compile.ir.serialize import to_json
+from diagd.diag_model import problem_json
+from diagd.envoy_probe import EnvoyReadyProbe
+from diagd.envoy_validate import validate_envoy
+from diagd.reconfig import ReconfigWorker
+from diagd.settings import DiagdSettings
+from diagd.snapshot_reader import SnapshotReader
+from diagd.state import CompiledState, StateHolder
+from diagd.watch import BaseDirWatch
+from watt.formats.logs import configure_logging
+
+__all__ = ["main"]
+
+log = logging.getLogger("diagd")
+
+EXIT_INVALID = 2
+
+
+class _Logger(GunicornLogger):  # type: ignore[misc]
+    error_fmt = "diagd %(asctime)s %(levelname)s gunicorn[%(process)d]: %(message)s"
+    datefmt = None
+
+
+class DiagdServer(BaseApplication):  # type: ignore[misc]
+    """gunicorn with one gthread worker; the worker process owns the reconfig worker and the state."""
+
+    def __init__(self, settings: DiagdSettings) -> None:
+        self.settings = settings
+        super().__init__()
+
+    def load_config(self) -> None:
+        s = self.settings
+        for key, value in {
+            "bind": [f"{s.bind_address}:{s.port}"], "workers": 1, "worker_class": "gthread", "threads": s.threads,
+            "timeout": 120, "graceful_timeout": 5, "accesslog": None, "errorlog": "-", "logger_class": _Logger,
+            "loglevel": logging.getLevelName(s.log_level).lower(), "proc_name": "diagd",
+        }.items():
+            self.cfg.set(key, value)
+        if "control_socket_disable" in self.cfg.settings:  # gunicorn ≥ 25.1 opens a control socket otherwise
+            self.cfg.set("control_socket_disable", True)
+
+    def load(self) -> Any:
+        configure_logging("diagd", level=self.settings.log_level, json_lines=self.settings.json_logging)
+        layout = self.settings.layout
+        layout.ensure()
+        holder = StateHolder(CompiledState(started=time.time()))
+        worker = ReconfigWorker(layout, self.settings.compile, holder, history=self.settings.history)
+        watch = BaseDirWatch(layout, worker.enqueue)
+        watch.start()
+        worker.start()
+        log.info("diagd worker %d serving on %s:%d; base dir %s", os.getpid(), self.settings.bind_address,
+                 self.settings.port, layout.base)
+        return create_app(self.settings, holder, envoy_ready=EnvoyReadyProbe(self.settings.compile.ready_port),
+                          worker_alive=lambda: worker.alive)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="diagd", description=__doc__)
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("serve", help="serve diagnostics and reconfigure on new snapshots (the default)")
+    for name, text in (("compile", "compile a snapshot file and print IR, Envoy config and problems as JSON"),
+                       ("validate", "compile a snapshot file and check it with the real envoy --mode validate")):
+        cmd = sub.add_parser(name, help=text)
+        cmd.add_argument("snapshot", help="a snapshot written by watt (watt --once --output FILE)")
+    return parser
+
+
+def _offline(command: str, path: str, settings: DiagdSettings) -> int:
+    _, snapshot = SnapshotReader(path).read()
+    result = compile(snapshot, settings.compile)
+    errors = [problem_json(p) for p in result.problems]
+    if command == "compile":
+        json.dump({"ir": to_json(result.ir), "envoy": result.envoy.to_json(), "problems": errors}, sys.stdout,
+                  indent=1, sort_keys=True)
+        print()
+        return 0
+    for problem in errors:
+        print(f"{problem['severity']}: {problem['rkey']} ({problem['location']}): {problem['reason']}: "
+              f"{problem['message']}")
+    outcome = validate_envoy(result.envoy)
+    print(f"envoy --mode validate: {'OK' if outcome.ok else 'FAILED'}")
+    if not outcome.ok:
+        print(outcome.output)
+    return 0 if outcome.ok else EXIT_INVALID
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = DiagdSettings.from_env(os.environ)
+    configure_logging("diagd", level=settings.log_level, json_lines=settings.json_logging)
+    if args.command in ("compile", "validate"):
+        return _offline(args.command, args.snapshot, settings)
+    if settings.base_dir_note:
+        log.warning("%s", settings.base_dir_note)
+    DiagdServer(settings).run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

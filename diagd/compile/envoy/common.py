@@ -1,0 +1,31 @@
+"""Small Envoy v3 building blocks shared by the renderers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["duration", "typed", "socket_address", "string_match", "TYPE"]
+
+TYPE = "type.googleapis.com/"
+
+
+def duration(ms: int) -> str:
+    """Envoy's JSON Duration: ``3000`` → ``"3s"``, ``1500`` → ``"1.500s"``."""
+    seconds, rest = divmod(ms, 1000)
+    return f"{seconds}s" if rest == 0 else f"{seconds}.{rest:03d}s"
+
+
+def typed(type_name: str, **fields: Any) -> dict[str, Any]:
+    return {"@type": TYPE + type_name, **fields}
+
+
+def socket_address(address: str, port: int) -> dict[str, Any]:
+    return {"socket_address": {"address": address, "port_value": port}}
+
+
+def string_match(kind: str, value: str | None, *, ignore_case: bool = False) -> dict[str, Any]:
+    """An Envoy StringMatcher: exact, prefix, suffix or (RE2) regex."""
+    matcher: dict[str, Any] = {"safe_regex": {"regex": value}} if kind == "regex" else {kind: value}
+    if ignore_case and kind != "regex":
+        matcher["ignore_case"] = True
+    return matcher

@@ -1,0 +1,42 @@
+"""Upstreams and clusters: one cluster per distinct upstream setting, however many Mappings share it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from diagd.compile.ir.tls import TLSContext
+from diagd.compile.model.problems import ResourceRef
+
+__all__ = ["Discovery", "Upstream", "Cluster"]
+
+
+class Discovery(str, Enum):
+    STATIC = "STATIC"
+    STRICT_DNS = "STRICT_DNS"
+    LOGICAL_DNS = "LOGICAL_DNS"
+    EDS = "EDS"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Upstream:
+    """Everything that makes two upstreams different clusters. Equal upstreams share one cluster."""
+
+    service: str  # as the user wrote it
+    host: str
+    port: int
+    discovery: Discovery
+    namespace: str
+    tls: TLSContext | None = None
+    tls_origination: bool = False
+    http2: bool = False
+    connect_timeout_ms: int = 3000
+    marker: str = ""  # cluster_tag, "shadow", "extauth"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Cluster:
+    name: str
+    upstream: Upstream
+    stats_name: str
+    sources: tuple[ResourceRef, ...]

@@ -1,0 +1,179 @@
+"""From snapshot objects to normalised resources: apiVersion, kind, flat form, namespace, key, ambassador_id.
+
+This is where SPEC §4.0's common rules live. What comes out is every resource this gateway should consider,
+deduplicated, in a canonical order (by where it came from), so that input order never changes the output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from diagd.compile.kinds.fields import type_name
+from diagd.compile.model.problems import Diagnostics, ResourceRef
+from diagd.compile.model.settings import CompileSettings
+from diagd.compile.model.source import Location, Snapshot, SourceObject
+
+__all__ = ["Resource", "collect_resources", "AMBASSADOR_KINDS", "CORE_KINDS"]
+
+AMBASSADOR_GROUP = "getambassador.io"
+CURRENT_VERSION = "getambassador.io/v3alpha1"
+
+AMBASSADOR_KINDS = frozenset({
+    "Mapping", "Host", "Listener", "TLSContext", "TCPMapping", "Module", "AuthService", "RateLimitService",
+    "TracingService", "LogService", "KubernetesServiceResolver", "KubernetesEndpointResolver", "ConsulResolver",
+    "DevPortal",
+})
+
+CORE_KINDS = {
+    "Secret": ("v1",),
+    "Service": ("v1",),
+    "Endpoints": ("v1",),
+    "EndpointSlice": ("discovery.k8s.io/v1", "discovery.k8s.io/v1beta1"),
+    "Ingress": ("networking.k8s.io/v1", "networking.k8s.io/v1beta1", "extensions/v1beta1"),
+    "IngressClass": ("networking.k8s.io/v1", "networking.k8s.io/v1beta1"),
+    "ConfigMap": ("v1",),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    ref: ResourceRef
+    api_version: str
+    spec: Mapping[str, Any]
+    body: Mapping[str, Any]
+    labels: Mapping[str, str] = field(default_factory=dict)
+    annotations: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def kind(self) -> str:
+        return self.ref.kind
+
+    @property
+    def name(self) -> str:
+        return self.ref.name
+
+    @property
+    def namespace(self) -> str:
+        return self.ref.namespace
+
+
+def collect_resources(snapshot: Snapshot, settings: CompileSettings, diag: Diagnostics) -> tuple[Resource, ...]:
+    """Normalise every object, report the invalid ones, keep those for this AMBASSADOR_ID, drop duplicates."""
+    for invalid in snapshot.invalid:
+        ref = _ref_for(invalid.location, kind="File", name=invalid.location.file or "?", namespace="")
+        diag.error(ref, invalid.reason, invalid.message)
+    ordered = sorted(snapshot.objects, key=lambda obj: obj.location.sort_key())
+    kept: dict[tuple[str, str, str], Resource] = {}
+    for resource in _normalised(ordered, settings, diag):
+        identity = (resource.kind, resource.namespace, resource.name)
+        first = kept.get(identity)
+        if first is not None:
+            diag.error(resource.ref, "DuplicateName",
+                       f"{resource.kind} {resource.namespace}/{resource.name} is already defined at "
+                       f"{first.ref.location.describe()}; this one is ignored")
+            continue
+        kept[identity] = resource
+    return tuple(kept.values())
+
+
+def _normalised(objects: list[SourceObject], settings: CompileSettings, diag: Diagnostics) -> Iterator[Resource]:
+    for obj in objects:
+        resource = _normalise(obj, settings, diag)
+        if resource is not None and _selected(resource, settings, diag):
+            yield resource
+
+
+def _ref_for(location: Location, *, kind: str, name: str, namespace: str) -> ResourceRef:
+    if location.file is not None:
+        rkey = f"{location.file}.{location.index or 1}"
+    elif location.parent is not None:
+        rkey = f"{location.parent}.{location.index or 1}"
+    else:
+        rkey = f"{name}.{namespace}.1"
+    return ResourceRef(kind=kind, name=name, namespace=namespace, rkey=rkey, location=location)
+
+
+def _normalise(obj: SourceObject, settings: CompileSettings, diag: Diagnostics) -> Resource | None:
+    body = obj.body
+    anonymous = _ref_for(obj.location, kind="Object", name="?", namespace="")
+    if not isinstance(body, Mapping):
+        diag.error(anonymous, "NotAnObject", f"a resource must be an object, not {type_name(body)}")
+        return None
+    kind, api_version = body.get("kind"), body.get("apiVersion")
+    if not isinstance(kind, str) or not kind:
+        diag.error(anonymous, "MissingKind", "kind in body is required")
+        return None
+    flat = "metadata" not in body and "spec" not in body and "name" in body
+    meta = _flat_metadata(body) if flat else body.get("metadata")
+    if not isinstance(meta, Mapping) or not isinstance(meta.get("name"), str) or not meta.get("name"):
+        diag.error(_ref_for(obj.location, kind=kind, name="?", namespace=""), "MissingName",
+                   "metadata.name in body is required")
+        return None
+    namespace = meta.get("namespace") if isinstance(meta.get("namespace"), str) else None
+    ref = _ref_for(obj.location, kind=kind, name=meta["name"], namespace=namespace or settings.namespace)
+    if not _api_version_ok(kind, api_version, ref, diag):
+        return None
+    spec = _flat_spec(body) if flat else body.get("spec", {})
+    if spec is None and kind in AMBASSADOR_KINDS:
+        spec = {}
+    if not isinstance(spec, Mapping):
+        diag.error(ref, "InvalidSpec", f"spec in body must be of type object: \"{type_name(spec)}\"")
+        return None
+    return Resource(ref=ref, api_version=str(api_version), spec=spec, body=body,
+                    labels=_string_map(meta.get("labels")), annotations=_string_map(meta.get("annotations")))
+
+
+def _flat_metadata(body: Mapping[str, Any]) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": body.get("name")}
+    if "namespace" in body:
+        meta["namespace"] = body["namespace"]
+    if isinstance(body.get("metadata_labels"), Mapping):
+        meta["labels"] = body["metadata_labels"]
+    return meta
+
+
+def _flat_spec(body: Mapping[str, Any]) -> dict[str, Any]:
+    skip = {"apiVersion", "kind", "name", "namespace", "generation", "metadata_labels"}
+    return {key: value for key, value in body.items() if key not in skip}
+
+
+def _string_map(raw: Any) -> dict[str, str]:
+    if not isinstance(raw, Mapping):
+        return {}
+    return {str(k): str(v) for k, v in raw.items() if v is not None}
+
+
+def _api_version_ok(kind: str, api_version: Any, ref: ResourceRef, diag: Diagnostics) -> bool:
+    version = api_version if isinstance(api_version, str) else None
+    if kind in CORE_KINDS:
+        if version in CORE_KINDS[kind]:
+            return True
+        diag.error(ref, "UnsupportedAPIVersion", f"apiVersion {version} unsupported for {kind}")
+        return False
+    if version is not None and version.startswith("ambassador/"):
+        version = AMBASSADOR_GROUP + version[len("ambassador"):]
+    if version is None or not version.startswith(AMBASSADOR_GROUP + "/"):
+        diag.error(ref, "UnsupportedAPIVersion", f"apiVersion {version} unsupported")
+        return False
+    if kind not in AMBASSADOR_KINDS:
+        diag.error(ref, "UnknownKind", f"kind {kind} is not a {AMBASSADOR_GROUP} kind")
+        return False
+    if version == "getambassador.io/v2":
+        diag.notice(ref, "DeprecatedAPIVersion", f"apiVersion {version} is deprecated; use {CURRENT_VERSION}")
+    elif version != CURRENT_VERSION:
+        diag.notice(ref, "UnknownAPIVersion", f"apiVersion {version} is processed as {CURRENT_VERSION}")
+    return True
+
+
+def _selected(resource: Resource, settings: CompileSettings, diag: Diagnostics) -> bool:
+    """Emissary's ambassador_id rule: a resource is used iff its ids contain ours (or ``_automatic_``)."""
+    if resource.kind not in AMBASSADOR_KINDS:
+        return True
+    raw = resource.spec.get("ambassador_id", resource.spec.get("ambassadorId", "default"))
+    ids = [raw] if isinstance(raw, str) else raw
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        diag.error(resource.ref, "InvalidField", f"ambassador_id must be a string or a list of strings, not {type_name(raw)}")
+        return False
+    return settings.ambassador_id in ids or "_automatic_" in ids

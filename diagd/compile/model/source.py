@@ -1,0 +1,71 @@
+"""The compiler's input: configuration objects and where each came from."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Location", "SourceObject", "InvalidSource", "Snapshot"]
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where an object came from: a file and line, or a Kubernetes object (and its parent for annotations)."""
+
+    file: str | None = None
+    line: int | None = None
+    index: int | None = None
+    kind: str | None = None
+    namespace: str | None = None
+    name: str | None = None
+    parent: str | None = None
+
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, Any]) -> Location:
+        def text(key: str) -> str | None:
+            value = raw.get(key)
+            return str(value) if value is not None else None
+
+        def number(key: str) -> int | None:
+            value = raw.get(key)
+            return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+        return cls(
+            file=text("file"), line=number("line"), index=number("index"), kind=text("kind"),
+            namespace=text("namespace"), name=text("name"), parent=text("parent"),
+        )
+
+    def describe(self) -> str:
+        """What a person reads: ``dir/file.yaml:12`` or ``Mapping default/foo``."""
+        if self.file is not None:
+            return f"{self.file}:{self.line}" if self.line else self.file
+        what = f"{self.namespace}/{self.name}" if self.namespace else str(self.name)
+        text = f"{self.kind} {what}" if self.kind else what
+        return f"{text} (annotation of {self.parent})" if self.parent else text
+
+    def sort_key(self) -> tuple[str, int, str, str, str, str]:
+        return (self.file or "", self.index or 0, self.kind or "", self.namespace or "", self.name or "",
+                self.parent or "")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceObject:
+    body: Any
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class InvalidSource:
+    """Something watt could not turn into objects (a file that does not parse)."""
+
+    location: Location
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    objects: tuple[SourceObject, ...] = ()
+    invalid: tuple[InvalidSource, ...] = ()
+    meta: Mapping[str, Any] = field(default_factory=dict)

@@ -1,0 +1,168 @@
+"""The compiler's steps, in the one order they run. ``compile`` is the package's entry point.
+
+snapshot → resources (common rules) → Module options → Listeners → Hosts → Mappings → clusters → groups → plan →
+Envoy. Every step records problems per resource and lets the rest go on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from diagd.compile.envoy.output import EnvoyConfig, render_envoy
+from diagd.compile.ir.cluster import Cluster, Upstream
+from diagd.compile.ir.clusters import assign_clusters
+from diagd.compile.ir.gateway import Gateway, ListenerPlan
+from diagd.compile.ir.groups import RouteGroup, build_groups
+from diagd.compile.ir.host import Host, InsecureAction
+from diagd.compile.ir.listener import Listener
+from diagd.compile.ir.mapping import HttpMapping
+from diagd.compile.ir.module import GatewayOptions
+from diagd.compile.ir.plan import plan_listeners
+from diagd.compile.kinds import host as host_kind
+from diagd.compile.kinds import listener as listener_kind
+from diagd.compile.kinds import mapping as mapping_kind
+from diagd.compile.kinds import module as module_kind
+from diagd.compile.kinds.context import KindContext
+from diagd.compile.kinds.probes import probe_mappings
+from diagd.compile.kinds.resources import AMBASSADOR_KINDS, Resource, collect_resources
+from diagd.compile.model.problems import Diagnostics, Problem, ResourceRef
+from diagd.compile.model.settings import CompileSettings
+from diagd.compile.model.source import Location, Snapshot
+
+__all__ = ["compile", "CompileResult", "STEPS", "HANDLED_KINDS"]
+
+HANDLED_KINDS = frozenset({"Module", "Listener", "Host", "Mapping", "Secret"})
+
+
+@dataclass(frozen=True, slots=True)
+class CompileResult:
+    ir: Gateway
+    envoy: EnvoyConfig
+    problems: tuple[Problem, ...]
+    resources: tuple[ResourceRef, ...]
+
+
+@dataclass
+class _Build:
+    """Accumulates one compile's intermediate results; private to this module."""
+
+    settings: CompileSettings
+    diag: Diagnostics
+    by_kind: dict[str, list[Resource]]
+    options: GatewayOptions = field(default_factory=GatewayOptions)
+    listeners: list[Listener] = field(default_factory=list)
+    hosts: list[Host] = field(default_factory=list)
+    mappings: list[HttpMapping] = field(default_factory=list)
+    clusters: tuple[Cluster, ...] = ()
+    cluster_names: dict[Upstream, str] = field(default_factory=dict)
+    groups: tuple[RouteGroup, ...] = ()
+    plans: tuple[ListenerPlan, ...] = ()
+
+    @property
+    def ctx(self) -> KindContext:
+        return KindContext(settings=self.settings, options=self.options)
+
+
+def _module(build: _Build) -> None:
+    build.options = module_kind.parse_options(build.by_kind.get("Module", []), build.diag)
+
+
+def _listeners(build: _Build) -> None:
+    seen: dict[tuple[str, int], Listener] = {}
+    for res in build.by_kind.get("Listener", []):
+        listener = listener_kind.parse(res, build.ctx, build.diag)
+        if listener is None:
+            continue
+        key = (listener.bind_address, listener.port)
+        if key in seen:
+            build.diag.error(res.ref, "DuplicateListener", f"port {listener.port} on {listener.bind_address} is "
+                             f"already used by {seen[key].ref.describe()}; this Listener is ignored")
+            continue
+        seen[key] = listener
+        build.listeners.append(listener)
+    if not build.listeners:
+        build.diag.notice(None, "NoListeners", "no Listener resources: Envoy serves no user traffic")
+
+
+def _hosts(build: _Build) -> None:
+    for res in build.by_kind.get("Host", []):
+        host = host_kind.parse(res, build.ctx, build.diag)
+        if host is not None:
+            build.hosts.append(host)
+    if not build.by_kind.get("Host"):
+        build.hosts.append(_default_host(build.settings))
+        build.diag.notice(None, "DefaultHost", "No TLS termination and no fallback cert -- defaulting to "
+                          "cleartext-only.")
+
+
+def _default_host(settings: CompileSettings) -> Host:
+    ref = ResourceRef(kind="Host", name="default-host", namespace=settings.namespace,
+                      rkey=f"default-host.{settings.namespace}.1",
+                      location=Location(kind="Host", namespace=settings.namespace, name="default-host"))
+    return Host(ref=ref, name="default-host", namespace=settings.namespace, hostname="*",
+                insecure_action=InsecureAction.ROUTE, synthesized=True)
+
+
+def _mappings(build: _Build) -> None:
+    for res in build.by_kind.get("Mapping", []):
+        mapping = mapping_kind.parse(res, build.ctx, build.diag)
+        if mapping is not None:
+            build.mappings.append(mapping)
+    build.mappings.extend(probe_mappings(build.options, build.settings))
+
+
+def _clusters(build: _Build) -> None:
+    build.clusters, build.cluster_names = assign_clusters((m.upstream, m.ref) for m in build.mappings)
+
+
+def _groups(build: _Build) -> None:
+    build.groups = build_groups(build.mappings, build.cluster_names, build.diag)
+
+
+def _plan(build: _Build) -> None:
+    build.plans = plan_listeners(tuple(build.listeners), tuple(build.hosts), build.groups,
+                                 strict_selectors=build.settings.strict_label_selectors, diag=build.diag)
+    _report_unrouted(build)
+
+
+def _report_unrouted(build: _Build) -> None:
+    if not build.plans:
+        return
+    routed = {build.groups[v.group].members[v.member].mapping.ref.rkey
+              for plan in build.plans for chain in plan.chains for vh in chain.virtual_hosts for v in vh.routes}
+    grouped = {m.mapping.ref.rkey for g in build.groups for m in g.members}
+    for mapping in build.mappings:
+        if not mapping.internal and mapping.ref.rkey in grouped and mapping.ref.rkey not in routed:
+            why = ("it has no hostname, and no Host's mappingSelector selects its labels" if mapping.hostname is None
+                   else f"no Host on any Listener takes hostname {mapping.hostname!r}")
+            build.diag.notice(mapping.ref, "NotRouted", f"Mapping {mapping.ref.name} is not routed: {why}")
+
+
+STEPS: tuple[tuple[str, Callable[[_Build], None]], ...] = (
+    ("module", _module),
+    ("listeners", _listeners),
+    ("hosts", _hosts),
+    ("mappings", _mappings),
+    ("clusters", _clusters),
+    ("groups", _groups),
+    ("plan", _plan),
+)
+
+
+def compile(snapshot: Snapshot, settings: CompileSettings) -> CompileResult:  # noqa: A001 - the package's verb
+    """Compile one snapshot into IR and Envoy configuration. Pure: no I/O, no environment, no clock."""
+    diag = Diagnostics()
+    resources = collect_resources(snapshot, settings, diag)
+    by_kind: dict[str, list[Resource]] = {}
+    for res in resources:
+        by_kind.setdefault(res.kind, []).append(res)
+        if res.kind in AMBASSADOR_KINDS and res.kind not in HANDLED_KINDS:
+            diag.notice(res.ref, "UnsupportedKind", f"{res.kind} is not implemented yet; it is ignored")
+    build = _Build(settings=settings, diag=diag, by_kind=by_kind)
+    for _name, step in STEPS:
+        step(build)
+    gateway = Gateway(options=build.options, listeners=build.plans, hosts=tuple(build.hosts),
+                      mappings=tuple(build.mappings), groups=build.groups, clusters=build.clusters)
+    return CompileResult(ir=gateway, envoy=render_envoy(gateway, settings), problems=diag.problems(),
+                         resources=tuple(r.ref for r in resources))

@@ -1,0 +1,127 @@
+"""Write a compiled Envoy configuration for ambex: resource files named by content hash, then the manifest.
+
+Only files whose content is new are written; the manifest, written last and atomically, is what makes a
+configuration current. Files no longer referenced by the current or the previous manifest are removed, so ambex can
+still finish reading the previous one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from diagd.compile.envoy.output import EnvoyConfig
+from watt.formats.atomic import atomic_write, is_temp_name
+from watt.formats.layout import BaseLayout
+from watt.formats.manifest import (
+    FORMAT_VERSION, Manifest, RouteEntry, decode_manifest, encode_manifest, manifest_files, resource_file_name,
+)
+
+__all__ = ["Publisher", "PublishStats", "TYPES"]
+
+log = logging.getLogger("diagd.publish")
+
+TYPES = {
+    "cds": "type.googleapis.com/envoy.config.cluster.v3.Cluster",
+    "eds": "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment",
+    "lds": "type.googleapis.com/envoy.config.listener.v3.Listener",
+    "rds": "type.googleapis.com/envoy.config.route.v3.RouteConfiguration",
+    "vh": "type.googleapis.com/envoy.config.route.v3.VirtualHost",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PublishStats:
+    files: int
+    written: int
+    bytes_written: int
+    bootstrap_changed: bool
+
+
+def _encode(prefix: str, resource: Mapping[str, Any]) -> bytes:
+    return json.dumps({"@type": TYPES[prefix], **resource}, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+class Publisher:
+    def __init__(self, layout: BaseLayout) -> None:
+        self.layout = layout
+        self._previous_files: set[str] = self._files_of_existing_manifest()
+        self._bootstrap: bytes | None = None
+
+    def publish(self, envoy: EnvoyConfig, meta: Mapping[str, Any]) -> tuple[Manifest, PublishStats]:
+        os.makedirs(self.layout.envoy_dir, exist_ok=True)
+        pending: dict[str, bytes] = {}
+
+        def add(prefix: str, resource: Mapping[str, Any]) -> str:
+            data = _encode(prefix, resource)
+            name = resource_file_name(prefix, data)
+            pending[name] = data
+            return name
+
+        manifest: Manifest = {
+            "format": FORMAT_VERSION,
+            "clusters": [add("cds", c) for c in envoy.clusters],
+            "endpoints": [add("eds", e) for e in envoy.endpoints],
+            "listeners": [add("lds", lst) for lst in envoy.listeners],
+            "routes": [self._route_entry(rc, add) for rc in envoy.route_configs],
+        }
+        manifest.update(meta)  # type: ignore[typeddict-item]
+        written = self._write_new(pending)
+        bootstrap_changed = self._write_bootstrap(envoy.bootstrap)
+        atomic_write(self.layout.manifest_file, encode_manifest(manifest))
+        current = manifest_files(manifest)
+        self._collect_garbage(current | self._previous_files)
+        self._previous_files = current
+        stats = PublishStats(files=len(current), written=len(written),
+                             bytes_written=sum(len(pending[n]) for n in written), bootstrap_changed=bootstrap_changed)
+        return manifest, stats
+
+    @staticmethod
+    def _route_entry(config: Mapping[str, Any], add: Any) -> RouteEntry:
+        base = {k: v for k, v in config.items() if k != "virtual_hosts"}
+        return {"name": str(config["name"]), "file": add("rds", base),
+                "virtual_hosts": [add("vh", vh) for vh in config.get("virtual_hosts", ())]}
+
+    def _write_new(self, pending: Mapping[str, bytes]) -> list[str]:
+        written = []
+        for name, data in pending.items():
+            path = os.path.join(self.layout.envoy_dir, name)
+            if not os.path.exists(path):
+                atomic_write(path, data)
+                written.append(name)
+        return written
+
+    def _write_bootstrap(self, bootstrap: Mapping[str, Any]) -> bool:
+        data = json.dumps(bootstrap, sort_keys=True, indent=1).encode("utf-8")
+        if data == self._bootstrap:
+            return False
+        try:
+            with open(self.layout.bootstrap_file, "rb") as handle:
+                unchanged = handle.read() == data
+        except OSError:
+            unchanged = False
+        if not unchanged:
+            atomic_write(self.layout.bootstrap_file, data)
+        self._bootstrap = data
+        return not unchanged
+
+    def _collect_garbage(self, keep: set[str]) -> None:
+        for name in os.listdir(self.layout.envoy_dir):
+            if name == os.path.basename(self.layout.manifest_file) or name in keep:
+                continue
+            if is_temp_name(name) or name.endswith(".json"):
+                try:
+                    os.unlink(os.path.join(self.layout.envoy_dir, name))
+                except FileNotFoundError:
+                    pass
+
+    def _files_of_existing_manifest(self) -> set[str]:
+        try:
+            with open(self.layout.manifest_file, "rb") as handle:
+                return manifest_files(decode_manifest(handle.read()))
+        except (OSError, ValueError):
+            return set()

@@ -1,0 +1,75 @@
+"""diagd's settings, read once from the environment."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from diagd.compile.model.settings import CompileSettings
+from watt.formats.layout import BaseLayout, resolve_base_dir
+from watt.formats.logs import parse_level
+
+__all__ = ["DiagdSettings", "env_port", "env_bool"]
+
+
+def env_port(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 65536 else default
+
+
+def env_bool(env: Mapping[str, str], name: str, *, default: bool = False) -> bool:
+    """Emissary's "envbool": any non-empty value is true."""
+    raw = env.get(name)
+    return default if raw is None else bool(raw.strip())
+
+
+def _truthy(env: Mapping[str, str], name: str, *, default: bool = False) -> bool:
+    raw = env.get(name)
+    return default if raw is None else raw.strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True, slots=True)
+class DiagdSettings:
+    base_dir: str
+    base_dir_note: str | None
+    bind_address: str
+    port: int
+    threads: int
+    compile: CompileSettings
+    log_level: int
+    json_logging: bool
+    history: int = 50
+
+    @property
+    def layout(self) -> BaseLayout:
+        return BaseLayout(self.base_dir)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> DiagdSettings:
+        base_dir, note = resolve_base_dir(env)
+        port = env_port(env, "AMBASSADOR_HEALTHCHECK_PORT", 8877)
+        ready = env_port(env, "AMBASSADOR_READY_PORT", 8006)
+        compile_settings = CompileSettings(
+            ambassador_id=env.get("AMBASSADOR_ID", "").strip() or "default",
+            namespace=env.get("AMBASSADOR_NAMESPACE", "").strip() or "default",
+            single_namespace=env_bool(env, "AMBASSADOR_SINGLE_NAMESPACE"),
+            envoy_bind_address=env.get("AMBASSADOR_ENVOY_BIND_ADDRESS", "").strip() or "0.0.0.0",
+            diag_port=port,
+            ready_port=ready if ready <= 32766 else 8006,
+            admin_port=env_port(env, "AMBASSADOR_ADMIN_PORT", 8001),
+            ads_port=env_port(env, "AMBASSADOR_ADS_PORT", 8003),
+            secrets_dir=BaseLayout(base_dir).secrets_dir,
+            strict_label_selectors=not _truthy(env, "DISABLE_STRICT_LABEL_SELECTORS"),
+        )
+        return cls(
+            base_dir=base_dir,
+            base_dir_note=note,
+            bind_address=env.get("AMBASSADOR_HEALTHCHECK_BIND_ADDRESS", "").strip() or "0.0.0.0",
+            port=port,
+            threads=2 * (os.cpu_count() or 1) + 1,
+            compile=compile_settings,
+            log_level=parse_level(env.get("AES_LOG_LEVEL"), logging.INFO),
+            json_logging=_truthy(env, "AMBASSADOR_JSON_LOGGING"),
+        )

@@ -1,0 +1,5 @@
+import sys
+
+from watt.cli import main
+
+sys.exit(main())

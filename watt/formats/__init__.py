@@ -1,0 +1,8 @@
+"""File formats shared by the pipeline's processes.
+
+This package is the only code that watt, diagd, ambex and entrypoint share: each process talks to the next through
+files in the base directory, and these modules define those files (names, schemas) and the one way to write them
+(``atomic_write``). Nothing here imports the rest of watt.
+"""
+
+__all__: list[str] = []

@@ -1,0 +1,70 @@
+"""The Envoy manifest diagd writes and ambex reads.
+
+diagd writes every Envoy resource to its own JSON file under ``<base>/envoy/`` named by the hash of its content,
+then writes ``manifest.json`` (atomically, last) listing the files of the current configuration. A file's name
+changes exactly when its content changes, so ambex parses only names it has not seen. Route configurations are
+split into one file per virtual host for the same reason: a changed route re-parses one virtual host.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any, TypedDict
+
+__all__ = [
+    "FORMAT_VERSION",
+    "RouteEntry",
+    "Manifest",
+    "resource_file_name",
+    "encode_manifest",
+    "decode_manifest",
+    "manifest_files",
+]
+
+FORMAT_VERSION = 1
+
+
+class RouteEntry(TypedDict):
+    name: str
+    file: str
+    virtual_hosts: list[str]
+
+
+class Manifest(TypedDict, total=False):
+    format: int
+    snapshot_seq: int
+    change_seen: float
+    snapshot_written: float
+    compiled: float
+    written: float
+    clusters: list[str]
+    endpoints: list[str]
+    listeners: list[str]
+    routes: list[RouteEntry]
+
+
+def resource_file_name(prefix: str, content: bytes) -> str:
+    """The file name for a resource: its kind prefix and the hash of its exact bytes."""
+    return f"{prefix}-{hashlib.sha256(content).hexdigest()[:32]}.json"
+
+
+def encode_manifest(manifest: Manifest) -> bytes:
+    return json.dumps(manifest, sort_keys=True, indent=1).encode("utf-8")
+
+
+def decode_manifest(data: bytes) -> Manifest:
+    raw: Any = json.loads(data)
+    if not isinstance(raw, Mapping) or raw.get("format") != FORMAT_VERSION:
+        raise ValueError("not an emissary-py Envoy manifest (format %r)" % (getattr(raw, "get", lambda k: None)("format"),))
+    return raw  # type: ignore[return-value]
+
+
+def manifest_files(manifest: Manifest) -> set[str]:
+    """Every resource file a manifest refers to."""
+    files = set(manifest.get("clusters", ())) | set(manifest.get("endpoints", ())) | set(manifest.get("listeners", ()))
+    for entry in manifest.get("routes", ()):
+        files.add(entry["file"])
+        files.update(entry["virtual_hosts"])
+    return files
