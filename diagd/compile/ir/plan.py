@@ -60,13 +60,13 @@ def _chains(listener: Listener, hosts: list[Host], groups: tuple[RouteGroup, ...
             seen[host.sni] = host
             vhost = _virtual_host(listener, host, groups, strict)
             names = () if host.sni == "*" else (host.sni,)
-            chains.append(FilterChain(name=f"{listener.name}-tls-{host.sni}", server_names=names, tls=host.tls,
+            chains.append(FilterChain(name=f"httpshost-{host.name}", server_names=names, tls=host.tls,
                                       route_config=f"{listener.name}-routes-tls-{host.sni}", virtual_hosts=(vhost,)))
     cleartext = [h for h in hosts if not (listener.security_model is SecurityModel.INSECURE
                                           and h.insecure_action is InsecureAction.REJECT)]
     vhosts = _unique_vhosts(listener, cleartext, groups, strict, diag)
     if vhosts:
-        chains.append(FilterChain(name=f"{listener.name}-cleartext", server_names=(), tls=None,
+        chains.append(FilterChain(name="httphost-shared", server_names=(), tls=None,
                                   route_config=f"{listener.name}-routes-cleartext", virtual_hosts=vhosts))
     return tuple(chains)
 

@@ -19,14 +19,16 @@ def type_name(value: Any) -> str:
         return "null"
     if isinstance(value, bool):
         return "boolean"
-    if isinstance(value, (int, float)):
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
         return "number"
     if isinstance(value, str):
         return "string"
     if isinstance(value, Mapping):
         return "object"
     if isinstance(value, list):
-        return "list"
+        return "array"
     return type(value).__name__
 
 

@@ -1,0 +1,81 @@
+"""Real upstream servers on 127.0.0.1: an HTTP echo server reporting what it received."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+from dataclasses import dataclass, field
+
+from tests.support.ports import free_port
+
+__all__ = ["EchoServer"]
+
+
+class _EchoHandler(http.server.BaseHTTPRequestHandler):
+    disable_nagle_algorithm = True
+    protocol_version = "HTTP/1.1"
+    server: "_Server"
+
+    def _echo(self) -> None:
+        length = int(self.headers.get("content-length") or 0)
+        body = self.rfile.read(length) if length else b""
+        self.server.owner.record(self.command, self.path)
+        payload = json.dumps({
+            "server": self.server.owner.name, "method": self.command, "path": self.path,
+            "host": self.headers.get("host"), "headers": {k.lower(): v for k, v in self.headers.items()},
+            "body": body.decode("utf-8", "replace"),
+        }).encode("utf-8")
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("x-upstream", self.server.owner.name)
+        self.send_header("content-length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _echo
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - signature of the base class
+        pass
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    owner: "EchoServer"
+
+
+@dataclass
+class EchoServer:
+    """Echoes method, path, Host and headers as JSON; counts requests. Use as a context manager."""
+
+    name: str
+    port: int = field(default_factory=free_port)
+    requests: list[tuple[str, str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._server = _Server(("127.0.0.1", self.port), _EchoHandler)
+        self._server.owner = self
+        self._thread = threading.Thread(target=self._server.serve_forever, name=f"echo-{self.name}", daemon=True)
+
+    def record(self, method: str, path: str) -> None:
+        with self._lock:
+            self.requests.append((method, path))
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self) -> "EchoServer":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> "EchoServer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
