@@ -1,8 +1,8 @@
-"""Assemble listeners × hosts × route groups into filter chains and virtual hosts (SPEC §4.4)."""
+"""Assemble listeners × hosts × route groups (and TCPMappings) into filter chains and virtual hosts (SPEC §4.4)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from diagd.compile.ir.attach import host_takes_mapping, listener_takes_host
 from diagd.compile.ir.gateway import FilterChain, ListenerPlan, RouteAction, RouteVariant, VirtualHost
@@ -10,6 +10,7 @@ from diagd.compile.ir.groups import RouteGroup
 from diagd.compile.ir.host import Host, InsecureAction
 from diagd.compile.ir.listener import Listener, SecurityModel
 from diagd.compile.ir.mapping import HttpMapping
+from diagd.compile.ir.tls import TLSContext
 from diagd.compile.model.problems import Diagnostics
 
 __all__ = ["plan_listeners", "route_variants"]
@@ -35,11 +36,14 @@ def route_variants(model: SecurityModel, insecure: InsecureAction, mapping: Http
 
 
 def plan_listeners(listeners: tuple[Listener, ...], hosts: tuple[Host, ...], groups: tuple[RouteGroup, ...],
-                   *, strict_selectors: bool, diag: Diagnostics) -> tuple[ListenerPlan, ...]:
+                   *, strict_selectors: bool, diag: Diagnostics,
+                   tcp_chains: Mapping[int, tuple[FilterChain, ...]] | None = None) -> tuple[ListenerPlan, ...]:
     plans = []
     for listener in sorted(listeners, key=lambda lst: (lst.port, lst.name)):
         taken = sorted((h for h in hosts if listener_takes_host(listener, h)), key=lambda h: (h.hostname, h.name))
-        chains = _chains(listener, taken, groups, strict_selectors, diag)
+        tcp = (tcp_chains or {}).get(listener.port, ())
+        http = _chains(listener, taken, groups, strict_selectors, diag) if listener.protocol.has_http else ()
+        chains = (*tcp, *_without_conflicts(listener, http, tcp, diag))
         if not chains:
             diag.error(listener.ref, "NoMatchingHosts", "No matching Hosts/TCPMappings found, disabling!")
             continue
@@ -47,21 +51,49 @@ def plan_listeners(listeners: tuple[Listener, ...], hosts: tuple[Host, ...], gro
     return tuple(plans)
 
 
+def _without_conflicts(listener: Listener, http: tuple[FilterChain, ...], tcp: tuple[FilterChain, ...],
+                       diag: Diagnostics) -> tuple[FilterChain, ...]:
+    """TCP chains win: an HTTP chain with the same match as a TCP chain is dropped."""
+    taken = {(c.matches_tls, c.server_names) for c in tcp}
+    kept = []
+    for chain in http:
+        if (chain.matches_tls, chain.server_names) in taken:
+            hosts = ", ".join(vh.hostname for vh in chain.virtual_hosts)
+            diag.notice(listener.ref, "TCPMappingWins", f"{listener.name}: a TCPMapping takes the connections "
+                        f"{'for SNI ' + ', '.join(chain.server_names) if chain.server_names else 'of this chain'}; "
+                        f"HTTP for {hosts} is not served there")
+            continue
+        kept.append(chain)
+    return tuple(kept)
+
+
+def _tls_chains(listener: Listener, hosts: list[Host], groups: tuple[RouteGroup, ...], strict: bool,
+                diag: Diagnostics) -> list[FilterChain]:
+    """One chain per SNI name; Hosts sharing an SNI name share the chain if their TLS settings agree."""
+    by_sni: dict[str, tuple[TLSContext, list[Host]]] = {}
+    for host in hosts:
+        if host.tls is None:
+            continue
+        entry = by_sni.get(host.sni)
+        if entry is None:
+            by_sni[host.sni] = (host.tls, [host])
+        elif entry[0].identity != host.tls.identity:
+            diag.error(host.ref, "DuplicateSNI", f"{listener.name}: TLS Host {host.name}: discarding because "
+                       f"mismatching TLSContext between Hosts matching on dns hostname={host.sni}")
+        else:
+            entry[1].append(host)
+    chains = []
+    for sni, (context, members) in by_sni.items():
+        vhosts = _unique_vhosts(listener, members, groups, strict, diag)
+        chains.append(FilterChain(name=f"httpshost-{members[0].name}", server_names=() if sni == "*" else (sni,),
+                                  tls=context, route_config=f"{listener.name}-routes-tls-{sni}",
+                                  virtual_hosts=vhosts))
+    return chains
+
+
 def _chains(listener: Listener, hosts: list[Host], groups: tuple[RouteGroup, ...], strict: bool,
             diag: Diagnostics) -> tuple[FilterChain, ...]:
-    chains: list[FilterChain] = []
-    if listener.protocol.has_tls:
-        seen: dict[str, Host] = {}
-        for host in (h for h in hosts if h.tls is not None):
-            if host.sni in seen:
-                diag.error(host.ref, "DuplicateSNI", f"{listener.name}: SNI {host.sni} is already served by "
-                           f"{seen[host.sni].ref.describe()}; this Host gets no TLS filter chain there")
-                continue
-            seen[host.sni] = host
-            vhost = _virtual_host(listener, host, groups, strict)
-            names = () if host.sni == "*" else (host.sni,)
-            chains.append(FilterChain(name=f"httpshost-{host.name}", server_names=names, tls=host.tls,
-                                      route_config=f"{listener.name}-routes-tls-{host.sni}", virtual_hosts=(vhost,)))
+    chains = _tls_chains(listener, hosts, groups, strict, diag) if listener.protocol.has_tls else []
     cleartext = [h for h in hosts if not (listener.security_model is SecurityModel.INSECURE
                                           and h.insecure_action is InsecureAction.REJECT)]
     vhosts = _unique_vhosts(listener, cleartext, groups, strict, diag)
