@@ -109,7 +109,7 @@ def _listeners(build: _Build) -> None:
             continue
         seen[key] = listener
         build.listeners.append(listener)
-    if not build.listeners:
+    if not build.listeners and not build.by_kind.get("TCPMapping"):
         build.diag.notice(None, "NoListeners", "no Listener resources: Envoy serves no user traffic")
 
 

@@ -45,7 +45,8 @@ def plan_listeners(listeners: tuple[Listener, ...], hosts: tuple[Host, ...], gro
         http = _chains(listener, taken, groups, strict_selectors, diag) if listener.protocol.has_http else ()
         chains = (*tcp, *_without_conflicts(listener, http, tcp, diag))
         if not chains:
-            diag.error(listener.ref, "NoMatchingHosts", "No matching Hosts/TCPMappings found, disabling!")
+            if not listener.synthesized:  # a synthesized Listener's TCPMappings already carry their errors
+                diag.error(listener.ref, "NoMatchingHosts", "No matching Hosts/TCPMappings found, disabling!")
             continue
         plans.append(ListenerPlan(listener=listener, chains=chains))
     return tuple(plans)

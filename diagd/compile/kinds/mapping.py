@@ -57,7 +57,8 @@ _REJECTED = {
 def _path(fields: Fields) -> PathMatch | None:
     prefix = fields.string("prefix")
     if prefix is None:
-        fields.invalid("prefix", "is required")
+        if "prefix" not in fields.spec:
+            fields.invalid("prefix", "is required")
         return None
     regex = fields.boolean("prefix_regex")
     exact = fields.boolean("prefix_exact")

@@ -86,6 +86,10 @@ def context_from_spec(spec: Mapping[str, Any], *, name: str, ref: ResourceRef, n
         cipher_suites=fields.string_list("cipher_suites"), ecdh_curves=fields.string_list("ecdh_curves"),
         alpn_protocols=tuple(p.strip() for a in alpn for p in a.split(",") if p.strip()), sni=fields.string("sni"),
     )
+    tls13 = [c for c in context.cipher_suites if c.startswith("TLS_")]
+    if tls13:
+        fields.invalid("cipher_suites", f"{', '.join(tls13)} are TLS 1.3 suites, which Envoy does not let you "
+                       "choose; cipher_suites applies to TLS 1.2 and below")
     if context.cert_required and context.ca_certificate is None:
         fields.invalid("cert_required", "needs ca_secret (the CA that signs client certificates)")
     if "redirect_cleartext_from" in spec:
