@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import base64
 import datetime
+import http.client
 import ipaddress
+import socket
 import ssl
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-__all__ = ["CertificateAuthority", "Issued", "tls_secret", "client_context"]
+__all__ = ["CertificateAuthority", "Issued", "tls_secret", "client_context", "https_request", "common_name"]
 
 
 @dataclass(frozen=True)
@@ -119,3 +121,27 @@ def client_context(ca: CertificateAuthority, *, client: Issued | None = None, tm
     if alpn:
         context.set_alpn_protocols(alpn)
     return context
+
+
+def https_request(port: int, path: str = "/", *, sni: str | None, context: ssl.SSLContext,
+                  host: str | None = None, method: str = "GET", headers: dict[str, str] | None = None,
+                  timeout: float = 5.0) -> tuple[int, dict[str, str], bytes, dict[str, Any]]:
+    """An HTTPS request to 127.0.0.1:``port`` with SNI ``sni`` (None sends none). Returns status, headers, body and
+    the server certificate as ``ssl.SSLSocket.getpeercert()`` reports it (empty when unverified)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as raw:
+        with context.wrap_socket(raw, server_hostname=sni) as tls:
+            peer = tls.getpeercert() or {}
+            lines = [f"{method} {path} HTTP/1.1", f"Host: {host or sni or '127.0.0.1'}", "Connection: close"]
+            lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
+            tls.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+            response = http.client.HTTPResponse(tls)  # type: ignore[arg-type]
+            response.begin()
+            return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read(), peer
+
+
+def common_name(peer: dict[str, Any]) -> str | None:
+    for rdn in peer.get("subject", ()):
+        for key, value in rdn:
+            if key == "commonName":
+                return str(value)
+    return None
