@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import ssl
 from collections.abc import Callable
 from pathlib import Path
@@ -168,3 +169,17 @@ def test_l7_depth_listener_redirects_xfp_http_and_routes_xfp_https(gw: Gateway) 
     assert plain.status == 301
     secure = gw.get("/selected/", port=port, host="redirect.example.com", headers={"x-forwarded-proto": "https"})
     assert secure.status == 200
+
+
+def test_private_keys_are_written_0600_and_never_shown_in_diag(gw: Gateway, ca: CertificateAuthority) -> None:
+    secrets_dir = gw.base / "secrets"
+    keys = sorted(secrets_dir.glob("*.key"))
+    assert keys, "no key files were written"
+    for key in keys:
+        assert key.stat().st_mode & 0o777 == 0o600, key
+    diag_text = json.dumps(gw.diag())
+    for key in keys:
+        body = key.read_text().strip().splitlines()[1]  # a line of the key's base64
+        assert body not in diag_text
+    envoy_dir_text = "".join(p.read_text() for p in (gw.base / "envoy").glob("*.json"))
+    assert "PRIVATE KEY" not in envoy_dir_text and "PRIVATE KEY" not in diag_text

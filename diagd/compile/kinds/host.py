@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,6 +19,7 @@ __all__ = ["KIND", "parse"]
 
 KIND = "Host"
 
+_HOSTNAME = re.compile(r"^(\*|\*?[A-Za-z0-9_.\-]+\*?|\[[0-9A-Fa-f:.]+\])(:[0-9]+)?$")
 _KNOWN = frozenset({"hostname", "requestPolicy", "mappingSelector", "selector", "tlsSecret", "tlsContext", "tls",
                     "acmeProvider", "previewUrl", "ambassador_id", "ambassadorId", "tlsSecretName"})
 
@@ -108,6 +110,8 @@ def _tls(fields: Fields, res: Resource, ctx: KindContext, hostname: str) -> TLSC
 def parse(res: Resource, ctx: KindContext, diag: Diagnostics) -> Host | None:
     fields = Fields(res.spec, res.ref, diag)
     hostname = fields.string("hostname", "*") or "*"
+    if not _HOSTNAME.match(hostname):
+        fields.invalid("hostname", f"{hostname!r} is not a hostname or a DNS glob")
     action = _insecure_action(fields, InsecureAction.REDIRECT)
     selector = _selector(fields)
     tls = _tls(fields, res, ctx, hostname)

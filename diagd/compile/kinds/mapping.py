@@ -21,6 +21,7 @@ from diagd.compile.kinds.resources import Resource
 from diagd.compile.kinds.route_options import redirect_for, route_options
 from diagd.compile.kinds.upstream import upstream_for
 from diagd.compile.model.problems import Diagnostics
+from diagd.compile.model.regex import header_name_problem, re2_problem
 
 __all__ = ["KIND", "parse"]
 
@@ -146,7 +147,7 @@ def parse(res: Resource, ctx: KindContext, diag: Diagnostics) -> HttpMapping | N
     _notices(fields, res.spec)
     if not fields.ok or path is None or upstream is None:
         return None
-    return HttpMapping(
+    mapping = HttpMapping(
         ref=res.ref, labels=res.labels, path=path, hostname=hostname, authority=authority, method=_method(fields),
         method_regex=fields.boolean("method_regex"), headers=tuple(headers), query=tuple(query),
         precedence=fields.integer("precedence", 0) or 0, rewrite=rewrite, regex_rewrite=regex_rewrite,
@@ -161,6 +162,34 @@ def parse(res: Resource, ctx: KindContext, diag: Diagnostics) -> HttpMapping | N
         auth_context_extensions=fields.string_map("auth_context_extensions") or {},
         rate_limit_labels=policies.rate_limit_labels(fields), docs=_docs(fields),
     )
+    return mapping if _envoy_safe(fields, mapping) else None
+
+
+def _envoy_safe(fields: Fields, mapping: HttpMapping) -> bool:
+    """Regexes RE2 accepts and header names HTTP allows: otherwise Envoy would reject the whole configuration."""
+    patterns = [("prefix", mapping.path.value)] if mapping.path.kind is PathKind.REGEX else []
+    patterns += [(f"match on {h.name}", h.value) for h in mapping.match_headers
+                 if h.match is StringMatch.REGEX and h.value is not None]
+    patterns += [(f"query {q.name}", q.value) for q in mapping.query if q.match is StringMatch.REGEX and q.value]
+    if mapping.regex_rewrite is not None:
+        patterns.append(("regex_rewrite.pattern", mapping.regex_rewrite.pattern))
+    if mapping.redirect is not None and mapping.redirect.regex is not None:
+        patterns.append(("regex_redirect.pattern", mapping.redirect.regex[0]))
+    safe = True
+    for where, pattern in patterns:
+        problem = re2_problem(pattern)
+        if problem:
+            safe = False
+            fields.diag.error(fields.ref, "InvalidRegex", f"{where}: {pattern!r} {problem}")
+    names = [h.name for h in mapping.match_headers] + [h.name for h in mapping.add_request_headers]
+    names += [h.name for h in mapping.add_response_headers]
+    names += [*mapping.remove_request_headers, *mapping.remove_response_headers]
+    for name in names:
+        problem = header_name_problem(name)
+        if problem:
+            safe = False
+            fields.diag.error(fields.ref, "InvalidHeaderName", f"{name!r} {problem}")
+    return safe
 
 
 def _regex_rewrite(fields: Fields) -> RegexRewrite | None:
