@@ -82,3 +82,29 @@ def test_a_bad_or_inconsistent_configuration_keeps_the_one_being_served(tmp_path
     os.unlink(layout.manifest_file)
     ambex.reload()
     assert ambex.servicer.snapshot is good
+
+
+def test_route_chunk_boundaries_depend_on_names_so_an_insert_changes_one_chunk() -> None:
+    from diagd.publish import route_chunks
+
+    routes = [{"name": f"default.m{i}", "match": {"prefix": f"/m{i}/"}} for i in range(2000)]
+    before = route_chunks(routes)
+    assert len(before) > 20 and all(len(c) <= 256 for c in before)
+    inserted = routes[:1000] + [{"name": "default.new", "match": {"prefix": "/new/"}}] + routes[1000:]
+    after = route_chunks(inserted)
+    changed = [c for c in after if c not in before]
+    assert len(changed) == 1 and {"name": "default.new", "match": {"prefix": "/new/"}} in changed[0]
+
+
+def test_one_change_in_a_large_virtual_host_parses_one_chunk(tmp_path: Path) -> None:
+    layout = BaseLayout(str(tmp_path))
+    loader = ManifestLoader(layout)
+    many = [mapping(f"m{i}", f"/m{i}/", "127.0.0.1:9001") for i in range(1000)]
+    _publish(layout, *many)
+    assert loader.load().parsed > 30
+    many[500] = mapping("m500", "/m500/", "127.0.0.1:9001", timeout_ms=1)
+    _publish(layout, *many, seq=2)
+    reloaded = loader.load()
+    assert reloaded.parsed == 1
+    routes = RouteConfiguration.FromString(reloaded.snapshot.of(ROUTE)["l-routes-cleartext"].body)
+    assert sum(len(vh.routes) for vh in routes.virtual_hosts) == 1003  # 1000 Mappings + 3 probe routes
