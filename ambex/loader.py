@@ -17,19 +17,28 @@ from dataclasses import dataclass
 from typing import Any
 
 from google.protobuf import json_format
-from google.protobuf.internal.encoder import _VarintBytes
 
 from ambex.protos import ensure_types, message_class
 from ambex.snapshot import CLUSTER, ENDPOINT, LISTENER, ROUTE, Resource, Snapshot
 from watt.formats.layout import BaseLayout
 from watt.formats.manifest import Manifest, RouteEntry, VirtualHostEntry, decode_manifest, manifest_files
 
-__all__ = ["LoadError", "ManifestLoader", "Loaded"]
+__all__ = ["LoadError", "ManifestLoader", "Loaded", "varint"]
 
 log = logging.getLogger("ambex.loader")
 
 _HCM = "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
 _VHOSTS_TAG = b"\x12"  # RouteConfiguration.virtual_hosts: field 2, length-delimited
+
+
+def varint(value: int) -> bytes:
+    """Protobuf's base-128 varint, for the length prefix of a concatenated virtual host."""
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
 
 
 class LoadError(Exception):
@@ -115,10 +124,11 @@ class ManifestLoader:
 
     def _route(self, entry: RouteEntry) -> Resource:
         base = self._parse(entry["file"], "envoy.config.route.v3.RouteConfiguration", None)
-        parts, refs, names = [base.body], set(), [entry["file"]]
+        parts, names = [base.body], [entry["file"]]
+        refs: set[str] = set()
         for vhost in entry["virtual_hosts"]:
             body, vhost_refs = self._virtual_host(vhost)
-            parts += [_VHOSTS_TAG, _VarintBytes(len(body)), body]
+            parts += [_VHOSTS_TAG, varint(len(body)), body]
             refs |= vhost_refs
             names += [vhost["file"], *vhost["routes"]]
         digest = hashlib.sha256("\n".join(names).encode()).hexdigest()[:32]

@@ -108,3 +108,11 @@ def test_one_change_in_a_large_virtual_host_parses_one_chunk(tmp_path: Path) -> 
     assert reloaded.parsed == 1
     routes = RouteConfiguration.FromString(reloaded.snapshot.of(ROUTE)["l-routes-cleartext"].body)
     assert sum(len(vh.routes) for vh in routes.virtual_hosts) == 1003  # 1000 Mappings + 3 probe routes
+
+
+def test_varint_matches_protobufs_encoding() -> None:
+    from ambex.loader import varint
+    from google.protobuf.wrappers_pb2 import UInt64Value
+
+    for value in (0, 1, 127, 128, 300, 16384, 2**31, 2**40 + 5):
+        assert b"\x08" + varint(value) == UInt64Value(value=value).SerializeToString() or value == 0
