@@ -36,3 +36,17 @@ def test_a_storm_is_capped_by_the_max_delay() -> None:
 def test_take_without_a_change_is_a_bug() -> None:
     with pytest.raises(RuntimeError):
         Debouncer(quiet=0.1, max_delay=1).take()
+
+
+def test_a_retried_burst_waits_until_not_before_and_keeps_its_first_change() -> None:
+    d = Debouncer(quiet=0.02, max_delay=1.0)
+    d.change(100.0)
+    first = d.take()
+    d.retry(first, not_before=105.0)
+    assert d.wait_time(104.0) == pytest.approx(1.0)
+    d.change(104.5)  # new changes meanwhile do not make it due earlier
+    assert d.wait_time(104.6) == pytest.approx(0.4)
+    assert d.wait_time(105.0) == 0.0
+    assert d.take() == 100.0
+    d.change(200.0)
+    assert d.wait_time(200.0) == pytest.approx(0.02)  # and the next burst is not held back
