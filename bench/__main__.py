@@ -60,13 +60,14 @@ def _print(results: dict[str, Any]) -> None:
               f"{r['one_change_compile_s'] * 1000:.1f} ms | {r['one_change_diagd_path_s'] * 1000:.1f} ms |")
     print("\n## Change → live through Envoy, and memory")
     print("| Mappings | p50 | p90 | p99 | phases (median ms): snapshot/compile/write/push/ack | control plane RSS "
-          "(peak) | Envoy RSS (peak) |")
-    print("|---|---|---|---|---|---|---|")
+          "(peak) | control plane PSS | Envoy RSS (peak) |")
+    print("|---|---|---|---|---|---|---|---|")
     for g in results["gateways"]:
         lat, mem, ph = g["latency"], g["memory"], g["latency"]["phase_medians_ms"]
         phases = "/".join(f"{ph[p]:.1f}" for p in ("snapshot", "compile", "write", "push", "ack"))
         print(f"| {g['size']:,} | {lat['p50_ms']:.0f} ms | {lat['p90_ms']:.0f} ms | {lat['p99_ms']:.0f} ms | {phases} | "
               f"{mem['control_plane_total_mib']:.0f} MiB ({mem['control_plane_peak_mib']:.0f}) | "
+              f"{mem['control_plane_pss_total_mib']:.0f} MiB | "
               f"{mem['envoy_mib']:.0f} MiB ({mem['envoy_peak_mib']:.0f}) |")
     if results.get("growth"):
         g = results["growth"]

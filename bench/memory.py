@@ -6,7 +6,7 @@ import gc
 import time
 from typing import Any
 
-from bench.processes import control_plane_rss, envoy_rss
+from bench.processes import control_plane_pss, control_plane_rss, envoy_rss
 from tests.builders import mapping, to_yaml
 from tests.support.gateway import Gateway
 from tests.support.processes import wait_until
@@ -15,9 +15,9 @@ __all__ = ["snapshot", "growth"]
 
 
 def snapshot(gw: Gateway) -> dict[str, Any]:
-    per_process = control_plane_rss(gw)
+    per_process, pss = control_plane_rss(gw), control_plane_pss(gw)
     return {"control_plane_mib": per_process, "control_plane_total_mib": sum(per_process.values()),
-            "envoy_mib": envoy_rss(gw)}
+            "control_plane_pss_mib": pss, "control_plane_pss_total_mib": sum(pss.values()), "envoy_mib": envoy_rss(gw)}
 
 
 def _applied_seq(gw: Gateway) -> int:

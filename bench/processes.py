@@ -6,7 +6,7 @@ import psutil
 
 from tests.support.gateway import Gateway
 
-__all__ = ["control_plane_rss", "envoy_rss", "MiB"]
+__all__ = ["control_plane_rss", "control_plane_pss", "envoy_rss", "MiB"]
 
 MiB = 1024 * 1024
 
@@ -31,3 +31,15 @@ def control_plane_rss(gateway: Gateway) -> dict[str, float]:
 
 def envoy_rss(gateway: Gateway) -> float:
     return sum(p.memory_info().rss for p in _tree(gateway)["envoy"]) / MiB
+
+
+def control_plane_pss(gateway: Gateway) -> dict[str, float]:
+    """Proportional set size in MiB: shared pages (interpreter, libraries) split between the processes sharing
+    them, so the sum is the memory the control plane really uses; a sum of RSS counts them once per process."""
+    pss: dict[str, float] = {}
+    for name, procs in _tree(gateway).items():
+        if name != "envoy":
+            pss[name] = sum(p.memory_full_info().pss for p in procs if p.is_running()) / MiB
+    assert gateway.proc is not None
+    pss["supervisord"] = psutil.Process(gateway.proc.pid).memory_full_info().pss / MiB
+    return pss
