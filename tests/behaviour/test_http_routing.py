@@ -31,6 +31,7 @@ def _config(gw: Gateway, up: dict[str, EchoServer]) -> str:
         module({"server_name": "test-server", "merge_slashes": True, "strip_matching_host_port": True,
                 "reject_requests_with_escaped_slashes": True, "max_request_headers_kb": 8,
                 "headers_with_underscores_action": "REJECT_REQUEST", "add_linkerd_headers": True,
+                "preserve_external_request_id": True,
                 "defaults": {"httpmapping": {"add_response_headers": {"x-default": "from-module"}}}}),
         m("basic", "/basic/", a, add_linkerd_headers=False),
         m("plain-prefix", "/foo", b),
@@ -194,6 +195,11 @@ def test_upstream_sees_the_original_path_and_the_expected_timeout(gw: Gateway) -
     seen = get(gw, "/timeout/x").json()["headers"]
     assert seen["x-envoy-original-path"] == "/timeout/x"
     assert seen["x-envoy-expected-rq-timeout-ms"] == "4321"
+
+
+def test_client_request_id_reaches_the_upstream_unchanged(gw: Gateway) -> None:
+    assert get(gw, "/basic/", headers={"x-request-id": "client-id-42"}).json()["headers"]["x-request-id"] == \
+        "client-id-42"
 
 
 def test_dot_dot_segments_are_normalised_before_matching(gw: Gateway) -> None:
