@@ -112,3 +112,10 @@ def test_tcp_mapping_without_a_certificate_passes_tls_through_by_sni(setup: dict
 def test_tcp_mapping_to_an_https_service_originates_tls(setup: dict[str, Any]) -> None:
     seen = raw_http(setup["ports"]["originate"], "/o")
     assert seen["server"] == "passthrough" and seen["tls"] is True
+
+
+def test_diag_lists_tcp_mappings_with_their_tls_mode(setup: dict[str, Any]) -> None:
+    rows = {row["name"]: row for row in setup["gw"].diag()["tcp_mappings"]}
+    assert rows["default/terminated"]["tls"] == "terminate"
+    assert rows["default/passthrough"]["tls"] == "passthrough"
+    assert rows["default/plain"]["tls"] is None and rows["default/plain"]["port"] == setup["ports"]["plain"]
