@@ -32,7 +32,7 @@ def route_info(ir: Gateway) -> list[dict[str, Any]]:
         for chain in plan.chains:
             for vhost in chain.virtual_hosts:
                 for variant in vhost.routes:
-                    member = ir.groups[variant.group].members[variant.member]
+                    member = ir.member_of(variant)
                     mapping = member.mapping
                     rows.append({
                         "listener": plan.listener.name,
@@ -56,9 +56,9 @@ def route_info(ir: Gateway) -> list[dict[str, Any]]:
                         "precedence": mapping.precedence,
                         "timeout_ms": mapping.timeout_ms,
                         "redirect": mapping.redirect.host if mapping.redirect is not None else None,
-                        "shadows": [s.cluster for s in ir.groups[variant.group].shadows],
+                        "shadows": [s.cluster for s in ir.group_of(variant).shadows],
                         "docs": dict(mapping.docs),
-                        "group_id": ir.groups[variant.group].group_id,
+                        "group_id": variant.group,
                         "source": mapping.ref.rkey,
                         "source_kind": mapping.ref.kind,
                         "source_name": f"{mapping.ref.namespace}/{mapping.ref.name}",

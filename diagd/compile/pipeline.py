@@ -185,7 +185,8 @@ def _plan(build: _Build) -> None:
 def _report_unrouted(build: _Build) -> None:
     if not build.plans:
         return
-    routed = {build.groups[v.group].members[v.member].mapping.ref.rkey
+    index = {g.group_id: g for g in build.groups}
+    routed = {index[v.group].members[v.member].mapping.ref.rkey
               for plan in build.plans for chain in plan.chains for vh in chain.virtual_hosts for v in vh.routes}
     grouped = {m.mapping.ref.rkey for g in build.groups for m in g.members}
     for mapping in build.mappings:

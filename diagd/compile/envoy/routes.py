@@ -180,7 +180,7 @@ def _render_chain(chain: FilterChain, gateway: Gateway,
         routes = []
         for variant in vhost.routes:
             if variant not in cache:
-                group = gateway.groups[variant.group]
+                group = gateway.group_of(variant)
                 cache[variant] = render_route(group.members[variant.member], variant.xfp, variant.action, group)
             routes.append(cache[variant])
         vhosts.append({"name": vhost.name, "domains": list(vhost.domains), "routes": routes})

@@ -163,8 +163,9 @@ def _virtual_host(listener: Listener, host: Host, attachments: _Attachments, sch
     routes = []
     groups = attachments.groups
     for gi, mi in attachments.members_for(host):
-        mapping = groups[gi].members[mi].mapping
-        for xfp, action in route_variants(listener.security_model, host.insecure_action, mapping, scheme=scheme):
-            routes.append(RouteVariant(group=gi, member=mi, xfp=xfp, action=action))
+        group = groups[gi]
+        for xfp, action in route_variants(listener.security_model, host.insecure_action, group.members[mi].mapping,
+                                          scheme=scheme):
+            routes.append(RouteVariant(group=group.group_id, member=mi, xfp=xfp, action=action))
     return VirtualHost(name=f"{listener.name}-{host.hostname}", hostname=host.hostname, domains=(host.hostname,),
                        host=host.ref.rkey, routes=tuple(routes))
