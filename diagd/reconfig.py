@@ -17,6 +17,7 @@ from typing import Any
 from diagd.compile import CompileMemo, CompileResult, compile
 from diagd.compile.model.settings import CompileSettings
 from diagd.compile.model.source import Snapshot
+from diagd.gc_policy import GcPolicy
 from diagd.notify import signal_ambex
 from diagd.publish import Publisher
 from diagd.snapshot_reader import SnapshotReader
@@ -44,6 +45,7 @@ class ReconfigWorker:
         self._notify = notify
         self._reader = SnapshotReader(layout.snapshot_file)
         self._memo = CompileMemo()
+        self._gc = GcPolicy()
         self._publisher = Publisher(layout)
         self._queue: queue.Queue[str] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="reconfig", daemon=True)
@@ -74,7 +76,8 @@ class ReconfigWorker:
                 return
             try:
                 if SNAPSHOT in events:
-                    self.reconfigure()
+                    with self._gc.reconfiguring():
+                        self.reconfigure()
                 if STATUS in events:
                     self.refresh_status()
             except Exception:  # a bug must not kill the worker: keep the last good config and go on

@@ -146,14 +146,21 @@ def _mappings(build: _Build) -> None:
     table = build.memo.mappings if build.memo is not None else None
     if table is not None:
         table.begin((ctx.settings, ctx.options, ctx.tls_contexts))
+    def parse(res: Resource, diag: Diagnostics) -> HttpMapping | None:
+        return mapping_kind.parse(res, ctx, diag)
+
     for res in build.by_kind.get("Mapping", []):
-        if table is None:
-            mapping = mapping_kind.parse(res, ctx, build.diag)
-        else:
-            mapping = table.get(res.key, build.diag, lambda child, r=res: mapping_kind.parse(r, ctx, child))
+        mapping = parse(res, build.diag) if table is None else table.get(res.key, build.diag, parse, res)
         if mapping is not None:
             build.mappings.append(mapping)
-    build.mappings.extend(probe_mappings(build.options, build.settings, build.diag))
+    if table is None:
+        build.mappings.extend(probe_mappings(build.options, build.settings, build.diag))
+        return
+    probes = build.memo.probes if build.memo is not None else None
+    assert probes is not None
+    probes.begin((build.options, build.settings))
+    build.mappings.extend(probes.get("probes", build.diag, lambda b, child: probe_mappings(b.options, b.settings, child),
+                                     build))
 
 
 def _tcp_mappings(build: _Build) -> None:
@@ -166,11 +173,16 @@ def _tcp_mappings(build: _Build) -> None:
 def _clusters(build: _Build) -> None:
     users = [(m.upstream, m.ref) for m in build.mappings if m.redirect is None]
     users += [(m.upstream, m.ref) for m in build.tcp_mappings]
-    build.clusters, build.cluster_names = assign_clusters(users)
+    if build.memo is not None:
+        build.memo.clusters.begin(None)
+    build.clusters, build.cluster_names = assign_clusters(users, build.memo)
 
 
 def _groups(build: _Build) -> None:
-    build.groups = build_groups(build.mappings, build.cluster_names, build.diag)
+    if build.memo is not None:
+        build.memo.groups.begin(None)
+        build.memo.vhosts.begin((build.settings.strict_label_selectors,))
+    build.groups = build_groups(build.mappings, build.cluster_names, build.diag, build.memo)
 
 
 def _plan(build: _Build) -> None:
@@ -178,7 +190,8 @@ def _plan(build: _Build) -> None:
     listeners = (*build.listeners, *synthesized_listeners(tcp, tuple(build.listeners)))
     build.plans = plan_listeners(listeners, tuple(build.hosts), build.groups,
                                  strict_selectors=build.settings.strict_label_selectors, diag=build.diag,
-                                 tcp_chains=tcp_chains_by_port(tcp, build.cluster_names, build.diag))
+                                 tcp_chains=tcp_chains_by_port(tcp, build.cluster_names, build.diag),
+                                 memo=build.memo)
     _report_unrouted(build)
 
 
@@ -236,5 +249,5 @@ def compile(snapshot: Snapshot, settings: CompileSettings,  # noqa: A001 - the p
                       mappings=tuple(build.mappings), groups=build.groups, clusters=build.clusters,
                       tls_contexts=tuple(build.tls_contexts[k] for k in sorted(build.tls_contexts)),
                       tcp_mappings=tuple(build.tcp_mappings))
-    return CompileResult(ir=gateway, envoy=render_envoy(gateway, settings), problems=diag.problems(),
+    return CompileResult(ir=gateway, envoy=render_envoy(gateway, settings, memo), problems=diag.problems(),
                          resources=tuple(r.ref for r in resources), secret_files=dict(build.secrets.files))
