@@ -110,7 +110,8 @@ class ReconfigWorker:
             errors=sum(1 for p in result.problems if p.severity.value == "error"), decoded=self._reader.decoded_last,
         )
         self._notify(self.layout.ambex_pidfile)
-        self.holder.swap(lambda s: self._applied(s, result, header.get("source", {}), record))
+        self.holder.swap(lambda s: dataclasses.replace(self._applied(s, result, header.get("source", {}), record),
+                                                       snapshot=snapshot, first_applied=s.first_applied or record.written))
         if stats.bootstrap_changed and self.holder.current.ambex.get("acked") is not None:
             log.warning("the Envoy bootstrap changed; it takes effect when Envoy restarts")
 
