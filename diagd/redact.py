@@ -27,6 +27,8 @@ _PEM_KEY = re.compile(
     r"|-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY-----[A-Za-z0-9+/=\s\\n:,-]*",
     re.DOTALL,
 )
+# The same, URL-encoded (a key typed into a form and echoed in a link): up to the end of that query value.
+_URL_KEY = re.compile(r"-----BEGIN(?:(?:\+|%20)[A-Z0-9]+)*(?:\+|%20)PRIVATE(?:\+|%20)KEY-----[A-Za-z0-9%+/=._-]*")
 # Base64 of "-----BEGIN": where a base64 blob of a PEM document starts.
 _B64_PEM = re.compile(r"LS0tLS1CRUdJT[A-Za-z0-9+/]*={0,2}")
 
@@ -43,6 +45,8 @@ def scrub_text(text: str) -> str:
     """Replace PEM private keys and base64-encoded PEM private keys in ``text``; everything else is left alone."""
     if "PRIVATE KEY" in text:
         text = _PEM_KEY.sub(_KEY_PLACEHOLDER, text)
+    if "PRIVATE+KEY" in text or "PRIVATE%20KEY" in text:
+        text = _URL_KEY.sub(_KEY_PLACEHOLDER, text)
     if "LS0tLS1CRUdJT" in text:
         text = _B64_PEM.sub(lambda m: _KEY_PLACEHOLDER if _decodes_to_private_key(m.group(0)) else m.group(0), text)
     return text

@@ -14,6 +14,7 @@ from flask.typing import ResponseReturnValue
 from diagd.context import DiagContext
 from diagd.diag_index import DiagIndex
 from diagd.diag_model import VERSION, human_duration
+from diagd.redact import scrub_text
 from diagd.state import CompiledState
 
 __all__ = ["context", "wants_json", "respond", "needs_config", "register_template_globals", "json_url", "when"]
@@ -31,7 +32,7 @@ def wants_json() -> bool:
 
 
 def json_url() -> str:
-    args = {k: v for k, v in request.args.items() if k != "json"}
+    args = {k: scrub_text(v) for k, v in request.args.items() if k != "json"}
     return request.path + "?" + urlencode({**args, "json": "true"})
 
 

@@ -14,6 +14,7 @@ from flask.typing import ResponseReturnValue
 
 from diagd.diag_index import DiagIndex
 from diagd.explain import EnvoyView, ExplainRequest, Sources, explain
+from diagd.redact import scrub_text
 from diagd.state import CompiledState
 from diagd.views.access import diag_only
 from diagd.views.common import context, needs_config, respond
@@ -37,7 +38,7 @@ def _rejected(state: CompiledState) -> bool:
 @needs_config
 def explain_page(state: CompiledState, index: DiagIndex) -> ResponseReturnValue:
     asked = "path" in request.args or "host" in request.args
-    form = {k: request.args.get(k, "") for k in ("method", "host", "path", "headers", "scheme", "listener")}
+    form = {k: scrub_text(request.args.get(k, "")) for k in ("method", "host", "path", "headers", "scheme", "listener")}
     data: dict[str, Any] = {"form": form, "listeners": _listener_choices(index), "asked": asked,
                             "config_seq": state.applied_seq, "rejected_by_envoy": _rejected(state)}
     if asked:
@@ -45,5 +46,5 @@ def explain_page(state: CompiledState, index: DiagIndex) -> ResponseReturnValue:
         view = EnvoyView(listeners=envoy.listeners, route_configs=envoy.route_configs, clusters=envoy.clusters)
         health = context().admin.clusters()
         sources = Sources(routes=index.route_sources, vhosts=index.vhost_sources, health=health or {})
-        data["explanation"] = explain(ExplainRequest.from_args(request.args), view, sources).to_json()
+        data["explanation"] = explain(ExplainRequest.from_args(form), view, sources).to_json()
     return respond("explain.html", data)
