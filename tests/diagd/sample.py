@@ -78,11 +78,11 @@ def _secret(material: TlsMaterial) -> dict[str, Any]:
 
 
 def sample_yaml(material: TlsMaterial | None = None, *, upstream: str = "127.0.0.1:9", other: str = "127.0.0.1:10",
-                extra: tuple[dict[str, Any], ...] = ()) -> str:
+                extra: tuple[dict[str, Any], ...] = (), ports: tuple[int, int] = (8080, 8443)) -> str:
     material = material or tls_material()
     docs = [
-        listener("http-listener", 8080, protocol="HTTP"),
-        listener("https-listener", 8443, protocol="HTTPS"),
+        listener("http-listener", ports[0], protocol="HTTP"),
+        listener("https-listener", ports[1], protocol="HTTPS"),
         host("everything", "*", action="Route"),
         host("secure", "secure.example.com", action="Route", tlsSecret={"name": "secure-cert"}),
         _secret(material),
