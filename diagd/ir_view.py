@@ -99,6 +99,7 @@ def route_row(ir: Gateway, plan: ListenerPlan, chain: FilterChain, vhost: Virtua
         "action": variant.action.value,
         "weight": mapping.weight,
         "share": member.fraction,
+        "percent": _percent(group, variant.member),
         "cluster": member.cluster if routed else None,
         "service": mapping.upstream.service,
         "rewrite": mapping.rewrite,
@@ -111,6 +112,12 @@ def route_row(ir: Gateway, plan: ListenerPlan, chain: FilterChain, vhost: Virtua
         "source_name": f"{mapping.ref.namespace}/{mapping.ref.name}",
         "route_name": route_name(mapping),
     }
+
+
+def _percent(group: RouteGroup, member: int) -> int:
+    """The share of the group's traffic this member takes (shares are cumulative in member order)."""
+    shares = [m.fraction if m.fraction is not None else 100 for m in group.members]
+    return shares[member] - (shares[member - 1] if member else 0)
 
 
 def route_rows(ir: Gateway) -> list[dict[str, Any]]:
