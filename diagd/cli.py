@@ -13,20 +13,11 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger as GunicornLogger
 
-from diagd.app import create_app
-from diagd.compile import compile
-from diagd.compile.ir.serialize import to_json
-from diagd.diag_model import problem_json
-from diagd.envoy_probe import EnvoyReadyProbe
-from diagd.envoy_validate import validate_envoy
-from diagd.memory import MemoryWatch
-from diagd.reconfig import ReconfigWorker
-from diagd.redact import install_log_redaction
 from diagd.settings import DiagdSettings
-from diagd.snapshot_reader import SnapshotReader
-from diagd.state import CompiledState, StateHolder
-from diagd.watch import BaseDirWatch
 from watt.formats.logs import configure_logging
+
+# The app, the compiler and their libraries are imported in the worker (``load``) and by the offline commands, not
+# at module level: the gunicorn master never needs them, and importing them there would cost it ~12 MiB.
 
 __all__ = ["main"]
 
@@ -59,6 +50,14 @@ class DiagdServer(BaseApplication):  # type: ignore[misc]
             self.cfg.set("control_socket_disable", True)
 
     def load(self) -> Any:
+        from diagd.app import create_app
+        from diagd.envoy_probe import EnvoyReadyProbe
+        from diagd.memory import MemoryWatch
+        from diagd.reconfig import ReconfigWorker
+        from diagd.redact import install_log_redaction
+        from diagd.state import CompiledState, StateHolder
+        from diagd.watch import BaseDirWatch
+
         configure_logging("diagd", level=self.settings.log_level, json_lines=self.settings.json_logging)
         install_log_redaction()
         layout = self.settings.layout
@@ -89,6 +88,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _offline(command: str, path: str, settings: DiagdSettings) -> int:
+    from diagd.compile import compile
+    from diagd.compile.ir.serialize import to_json
+    from diagd.diag_model import problem_json
+    from diagd.envoy_validate import validate_envoy
+    from diagd.snapshot_reader import SnapshotReader
+
     _, snapshot = SnapshotReader(path).read()
     result = compile(snapshot, settings.compile)
     errors = [problem_json(p) for p in result.problems]
@@ -111,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = DiagdSettings.from_env(os.environ)
     configure_logging("diagd", level=settings.log_level, json_lines=settings.json_logging)
+    from diagd.redact import install_log_redaction  # standard library only: cheap for the master too
+
     install_log_redaction()
     if args.command in ("compile", "validate"):
         return _offline(args.command, args.snapshot, settings)

@@ -1,0 +1,64 @@
+"""Change → live: one Mapping file written, then polled through Envoy until the new route answers; with the
+phase breakdown from diagd's reconfig records (diag JSON)."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Any
+
+from tests.builders import mapping, to_yaml
+from tests.support.gateway import Gateway
+from tests.support.http import request
+
+__all__ = ["measure", "summarise", "PHASES", "percentile"]
+
+PHASES = ("snapshot", "compile", "write", "push", "ack", "total")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    k = (len(ordered) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def _record_after(gw: Gateway, started: float) -> dict[str, Any] | None:
+    for _ in range(200):
+        done = [r for r in gw.diag()["reconfig"]["history"] if r["change_seen"] >= started - 0.001 and r["acked"]]
+        if done:
+            return dict(done[-1])
+        time.sleep(0.02)
+    return None
+
+
+def _one_change(gw: Gateway, index: int, upstream: str) -> dict[str, Any]:
+    path = f"/bench-change-{index}/"
+    started = time.time()
+    gw.write("bench-change.yaml", to_yaml(mapping("bench-change", path, upstream)))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if request(gw.ports.http, path, timeout=5).status == 200:
+            break
+        time.sleep(0.002)
+    else:
+        raise RuntimeError(f"{path} did not answer within 60 s")
+    live_ms = (time.time() - started) * 1000
+    record = _record_after(gw, started)
+    return {"live_ms": live_ms, "phases_ms": record["phases_ms"] if record else {}}
+
+
+def measure(gw: Gateway, upstream: str, *, changes: int = 30) -> list[dict[str, Any]]:
+    """``gw`` is running with a Listener on ``gw.ports.http`` and a Host that takes hostname ``*``."""
+    _one_change(gw, -1, upstream)  # warm-up, not counted
+    return [_one_change(gw, i, upstream) for i in range(changes)]
+
+
+def summarise(samples: list[dict[str, Any]]) -> dict[str, Any]:
+    live = [s["live_ms"] for s in samples]
+    phases = {p: statistics.median([s["phases_ms"][p] for s in samples if s["phases_ms"].get(p) is not None] or
+                                   [float("nan")]) for p in PHASES}
+    return {"p50_ms": percentile(live, 0.5), "p90_ms": percentile(live, 0.9), "p99_ms": percentile(live, 0.99),
+            "phase_medians_ms": phases, "changes": len(samples)}
