@@ -27,10 +27,16 @@ STATIC_URL = "/ambassador/v0/static"
 _TEXT_TYPES = ("text/", "application/json")
 
 
+_MARKERS = (b"PRIVATE KEY", b"PRIVATE+KEY", b"PRIVATE%20KEY", b"LS0tLS1CRUdJT")
+
+
 def _scrub(response: Response) -> Response:
-    if response.direct_passthrough or not response.mimetype.startswith(_TEXT_TYPES):
+    if response.direct_passthrough or not (response.mimetype or "").startswith(_TEXT_TYPES):
         return response
-    text = response.get_data(as_text=True)
+    data = response.get_data()
+    if not any(marker in data for marker in _MARKERS):
+        return response
+    text = data.decode("utf-8", errors="replace")
     cleaned = scrub_text(text)
     if cleaned != text:
         log.error("a response carried key material; it was removed before sending (please report this)")

@@ -9,6 +9,7 @@ request.
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 import time
@@ -19,7 +20,7 @@ from diagd.diag_index import DiagIndex, problem_json
 from diagd.envoy_admin import ClusterHealth, health_color
 from diagd.state import CompiledState
 
-__all__ = ["diag_document", "system_block", "envoy_block", "route_info", "cluster_stats", "problem_json",
+__all__ = ["diag_document", "diag_document_json", "system_block", "envoy_block", "route_info", "cluster_stats", "problem_json",
            "VERSION", "WEBUI_DROPPED", "human_duration"]
 
 VERSION = "0.1.0"
@@ -102,7 +103,7 @@ def route_info(index: DiagIndex, stats: Mapping[str, Mapping[str, Any]], request
         sep = "" if prefix.startswith("/") else "/"
         entry = {
             "_route": group, "_source": group["members"][0]["source"], "_group_id": group["group_id"],
-            "source_name": group["members"][0]["name"],
+            "source": group["members"][0]["source"], "source_name": group["members"][0]["name"],
             "key": f"{scheme}://{group['hostname'] or authority or request_host}{sep}{prefix}",
             "prefix": prefix, "rewrite": group["members"][0]["rewrite"], "method": group["method"] or "*",
             "headers": headers, "clusters": clusters, "host": group["hostname"] or authority or "*",
@@ -141,7 +142,8 @@ def _static_parts(index: DiagIndex) -> dict[str, Any]:
         "notices": [[p["rkey"], p["message"]] for p in index.notices()],
         "problems": index.problems,
         "active_elements": sorted(set(index.envoy_routes) | {s for c in index.clusters.values() for s in c["sources"]}),
-        "ambassador_resources": {rkey: index.serialization(rkey) for rkey in index.bodies},
+        # JSON text (which is also YAML) rather than block YAML: ten times cheaper at 10,000 resources.
+        "ambassador_resources": {rkey: json.dumps(body) for rkey, body in index.bodies.items()},
         "ambassador_elements": elements,
         "envoy_resources": envoy,
         "envoy_elements": envoy,
@@ -164,9 +166,9 @@ def _empty_parts() -> dict[str, Any]:
             "route_info": [], "cluster_stats": {}, "cluster_info": {}}
 
 
-def diag_document(state: CompiledState, index: DiagIndex | None, *, system: dict[str, Any],
-                  envoy: dict[str, Any], health: Mapping[str, ClusterHealth] | None,
-                  memory: dict[str, Any] | None = None) -> dict[str, Any]:
+def _dynamic_parts(state: CompiledState, index: DiagIndex | None, *, system: dict[str, Any],
+                   envoy: dict[str, Any], health: Mapping[str, ClusterHealth] | None,
+                   memory: dict[str, Any] | None, with_route_info: bool = True) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "system": system, "envoy_status": envoy, "loginfo": {"all": system["log_level"]}, "banner_content": None,
         "ambassador_services": [], "ambassador_resolvers": [],
@@ -175,12 +177,40 @@ def diag_document(state: CompiledState, index: DiagIndex | None, *, system: dict
         "memory": memory,
     }
     if index is None:
-        doc.update(_empty_parts())
         return doc
-    doc.update(_static_parts(index))
     stats = cluster_stats(index, health)
     doc["cluster_stats"] = stats
     doc["cluster_info"] = {name: {**row, "_health": stats[name]["health"], "_hcolor": stats[name]["hcolor"]}
                            for name, row in index.clusters.items()}
-    doc["route_info"] = route_info(index, stats)
+    if with_route_info:
+        doc["route_info"] = route_info(index, stats)
     return doc
+
+
+def diag_document(state: CompiledState, index: DiagIndex | None, *, system: dict[str, Any],
+                  envoy: dict[str, Any], health: Mapping[str, ClusterHealth] | None,
+                  memory: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The whole document as one dict (the HTML overview and ``&filter=`` use this)."""
+    doc = _dynamic_parts(state, index, system=system, envoy=envoy, health=health, memory=memory)
+    return {**doc, **(_static_parts(index) if index is not None else _empty_parts())}
+
+
+def diag_document_json(state: CompiledState, index: DiagIndex | None, *, system: dict[str, Any],
+                       envoy: dict[str, Any], health: Mapping[str, ClusterHealth] | None,
+                       memory: dict[str, Any] | None = None) -> bytes:
+    """The same document encoded as JSON. The configuration's parts are encoded once per configuration and
+    spliced in, so polling the diag JSON of a 10,000-Mapping gateway costs little after the first answer."""
+    parts = _dynamic_parts(state, index, system=system, envoy=envoy, health=health, memory=memory,
+                           with_route_info=False)
+    if index is None:
+        return json.dumps({**parts, **_empty_parts()}).encode("utf-8")
+    static = index.memo.get("doc_json") or json.dumps(_static_parts(index))
+    index.memo["doc_json"] = static
+    # route_info changes only with cluster health: encode it again only when that changed.
+    health_key = json.dumps(parts["cluster_stats"], sort_keys=True)
+    cached = index.memo.get("route_info_json")
+    if cached is None or cached[0] != health_key:
+        cached = (health_key, json.dumps(route_info(index, parts["cluster_stats"])))
+        index.memo["route_info_json"] = cached
+    dynamic = json.dumps(parts)
+    return f'{dynamic[:-1]}, "route_info": {cached[1]}, {static[1:]}'.encode("utf-8")

@@ -14,7 +14,7 @@ from flask.typing import ResponseReturnValue
 
 from diagd.charts import lines, stacked_bars
 from diagd.diag_index import DiagIndex
-from diagd.diag_model import WEBUI_DROPPED, diag_document, envoy_block, system_block
+from diagd.diag_model import WEBUI_DROPPED, diag_document, diag_document_json, envoy_block, system_block
 from diagd.memory import mib
 from diagd.redact import redact_body
 from diagd.state import PHASES, CompiledState
@@ -29,32 +29,37 @@ register_template_globals(blueprint)
 _PREFIX = "/ambassador/v0/diag"
 
 
-def overview_document(state: CompiledState, index: DiagIndex | None) -> dict[str, Any]:
+def _document_inputs(state: CompiledState) -> dict[str, Any]:
     ctx = context()
     settings = ctx.settings
     latest = ctx.memory.latest()
-    return diag_document(
-        state, index,
-        system=system_block(state, ambassador_id=settings.compile.ambassador_id, namespace=settings.compile.namespace,
-                            log_level=logging.getLogger().getEffectiveLevel()),
-        envoy=envoy_block(state, ready=ctx.envoy_ready(), server_info=ctx.admin.server_info()),
-        health=ctx.admin.clusters(), memory=latest.to_json() if latest is not None else None,
-    )
+    return {
+        "system": system_block(state, ambassador_id=settings.compile.ambassador_id,
+                               namespace=settings.compile.namespace,
+                               log_level=logging.getLogger().getEffectiveLevel()),
+        "envoy": envoy_block(state, ready=ctx.envoy_ready(), server_info=ctx.admin.server_info()),
+        "health": ctx.admin.clusters(), "memory": latest.to_json() if latest is not None else None,
+    }
+
+
+def overview_document(state: CompiledState, index: DiagIndex | None) -> dict[str, Any]:
+    return diag_document(state, index, **_document_inputs(state))
 
 
 @blueprint.route(f"{_PREFIX}/")
 @diag_only
 def overview() -> ResponseReturnValue:
     state, index = context().current()
-    doc = overview_document(state, index)
     status = 200 if index is not None else 503
+    wanted = request.args.get("filter")
+    if wants_json() and not wanted:
+        body = diag_document_json(state, index, **_document_inputs(state))
+        return Response(body, status=status, mimetype="application/json")
+    doc = overview_document(state, index)
     if wants_json():
-        wanted = request.args.get("filter")
         if wanted == "webui":
             return jsonify({k: v for k, v in doc.items() if k not in WEBUI_DROPPED}), status
-        if wanted:
-            return jsonify({wanted: doc.get(wanted)}), status
-        return jsonify(doc), status
+        return jsonify({wanted: doc.get(wanted)}), status
     return render_template("overview.html", doc=doc, waiting=index is None), status
 
 
