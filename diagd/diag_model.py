@@ -20,7 +20,8 @@ from diagd.diag_index import DiagIndex, problem_json
 from diagd.envoy_admin import ClusterHealth, health_color
 from diagd.state import CompiledState
 
-__all__ = ["diag_document", "diag_document_json", "system_block", "envoy_block", "route_info", "cluster_stats", "problem_json",
+__all__ = ["diag_document", "diag_document_json", "system_block", "envoy_block", "route_info", "cluster_stats",
+           "problem_json",
            "VERSION", "WEBUI_DROPPED", "human_duration"]
 
 VERSION = "0.1.0"
@@ -95,11 +96,13 @@ def route_info(index: DiagIndex, stats: Mapping[str, Mapping[str, Any]], request
         headers = [h for h in group["headers"] if h["name"] not in (":authority", ":method")]
         prefix = group["prefix"]
         shares = [m["share"] if m["share"] is not None else 100 for m in group["members"]]
-        clusters = [{"name": m["cluster"], "service": m["service"], "weight": m["weight"] or 100,
-                     "percent": shares[i] - (shares[i - 1] if i else 0), "type_label": None, "_source": m["source"],
-                     "_health": stats.get(m["cluster"], {}).get("health", "unknown"),
-                     "_hmetric": stats.get(m["cluster"], {}).get("hmetric"),
-                     "_hcolor": stats.get(m["cluster"], {}).get("hcolor", "orange")} for i, m in enumerate(group["members"])]
+        clusters = []
+        for i, m in enumerate(group["members"]):
+            health = stats.get(m["cluster"], {})
+            clusters.append({"name": m["cluster"], "service": m["service"], "weight": m["weight"] or 100,
+                             "percent": shares[i] - (shares[i - 1] if i else 0), "type_label": None,
+                             "_source": m["source"], "_health": health.get("health", "unknown"),
+                             "_hmetric": health.get("hmetric"), "_hcolor": health.get("hcolor", "orange")})
         sep = "" if prefix.startswith("/") else "/"
         entry = {
             "_route": group, "_source": group["members"][0]["source"], "_group_id": group["group_id"],

@@ -140,7 +140,8 @@ def test_explain_predicts_what_envoy_does(gateway: Gateway, upstreams: tuple[Ech
     assert seen["headers"].get("x-envoy-original-path") == predicted.get("x-envoy-original-path")
 
 
-def test_explain_canary_split_matches_envoys_clusters(gateway: Gateway, upstreams: tuple[EchoServer, EchoServer]) -> None:
+def test_explain_canary_split_matches_envoys_clusters(gateway: Gateway,
+                                                      upstreams: tuple[EchoServer, EchoServer]) -> None:
     explanation = _diag(gateway, "/ambassador/v0/diag/explain?json=true&host=example.com&path=/canary/p")["explanation"]
     predicted = {o["clusters"][0]["endpoints"][0]: o["share"] for o in explanation["outcomes"]}
     assert predicted == {upstreams[1].address: 20, upstreams[0].address: 80}

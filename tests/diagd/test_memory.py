@@ -24,7 +24,8 @@ def _files(root: Path, files: dict[str, str]) -> None:
 
 def test_cgroup_v2_limit_and_working_set(tmp_path: Path) -> None:
     _files(tmp_path, {"proc": "0::/pod/ctr\n", "fs/pod/ctr/memory.max": "536870912\n",
-                      "fs/pod/ctr/memory.current": "300000000\n", "fs/pod/ctr/memory.stat": "anon 1\ninactive_file 50000000\n"})
+                      "fs/pod/ctr/memory.current": "300000000\n",
+                      "fs/pod/ctr/memory.stat": "anon 1\ninactive_file 50000000\n"})
     assert cgroup_memory(str(tmp_path / "fs"), str(tmp_path / "proc")) == (250_000_000, 536_870_912)
 
 
