@@ -170,8 +170,8 @@ def explain(request: ExplainRequest, envoy: EnvoyView, sources: Sources | None =
     explanation.request = view
     explanation.steps.extend(view.notes)
     vhosts = list(config.get("virtual_hosts", ()))
-    index, _domain, why = pick_domain(vhosts, view.host_for_domains)
-    explanation.steps.append(Check(index is not None, why))
+    index, _domain, picked = pick_domain(vhosts, view.host_for_domains)
+    explanation.steps.append(Check(index is not None, picked))
     if index is None:
         explanation.outcomes.append(no_route(100, False, no_vhost=True))
         return explanation

@@ -86,7 +86,7 @@ def _port(listener: Mapping[str, Any]) -> int | None:
 
 
 def _is_tls(chain: Mapping[str, Any]) -> bool:
-    return chain.get("filter_chain_match", {}).get("transport_protocol") == "tls"
+    return bool(chain.get("filter_chain_match", {}).get("transport_protocol") == "tls")
 
 
 def pick_listener(request: ExplainRequest, listeners: Sequence[Mapping[str, Any]]) -> tuple[Mapping[str, Any] | None,

@@ -56,7 +56,7 @@ def diag_allowed() -> bool:
     if result is None:
         return True
     options = result.ir.options
-    return options.diagnostics_enabled or options.diagnostics_allow_non_local
+    return bool(options.diagnostics_enabled or options.diagnostics_allow_non_local)
 
 
 def diag_only(view: F) -> F:

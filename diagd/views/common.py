@@ -12,7 +12,6 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
 from diagd.context import DiagContext
-from diagd.diag_index import DiagIndex
 from diagd.diag_model import VERSION, human_duration
 from diagd.redact import scrub_text
 from diagd.state import CompiledState
@@ -43,7 +42,7 @@ def respond(template: str, data: Any, *, status: int = 200, **extra: Any) -> Res
     return render_template(template, data=data, **extra), status
 
 
-def needs_config(view: Callable[[CompiledState, DiagIndex], ResponseReturnValue]) -> Callable[[], Any]:
+def needs_config(view: Callable[..., ResponseReturnValue]) -> Callable[..., Any]:
     """Answer 503 until the first configuration is compiled (Emissary: "ambassador waiting for config")."""
 
     @wraps(view)

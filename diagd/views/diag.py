@@ -56,7 +56,7 @@ def overview() -> ResponseReturnValue:
         body = diag_document_json(state, index, **_document_inputs(state))
         return Response(body, status=status, mimetype="application/json")
     doc = overview_document(state, index)
-    if wants_json():
+    if wants_json() and wanted:
         if wanted == "webui":
             return jsonify({k: v for k, v in doc.items() if k not in WEBUI_DROPPED}), status
         return jsonify({wanted: doc.get(wanted)}), status

@@ -33,7 +33,7 @@ def _path_accepts(row: dict[str, Any], path: str) -> bool:
     if row["match"] == "prefix":
         return probe.startswith(want)
     if row["match"] == "exact":
-        return probe.split("?", 1)[0] == want
+        return bool(probe.split("?", 1)[0] == want)
     try:
         return re.fullmatch(pattern, path.split("?", 1)[0]) is not None
     except re.error:
