@@ -19,7 +19,9 @@ import yaml
 from diagd.compile import CompileResult
 from diagd.compile.model.problems import Problem, Severity
 from diagd.compile.model.source import Location, Snapshot
-from diagd.ir_view import cluster_rows, group_rows, host_rows, listener_rows, mapping_sources, route_rows
+from diagd.ir_view import (
+    cluster_rows, group_rows, host_rows, listener_rows, mapping_sources, route_rows, tcp_rows, tls_rows,
+)
 from diagd.redact import redact_body, scrub_value
 
 __all__ = ["DiagIndex", "IndexCache", "build_index", "problem_json"]
@@ -45,6 +47,8 @@ class DiagIndex:
     clusters: dict[str, dict[str, Any]]
     listeners: list[dict[str, Any]]
     hosts: list[dict[str, Any]]
+    tcp_mappings: list[dict[str, Any]]
+    tls_contexts: list[dict[str, Any]]
     resources: dict[str, dict[str, Any]]
     problems: list[dict[str, Any]]
     problems_by_key: dict[str, list[dict[str, Any]]]
@@ -75,7 +79,8 @@ class DiagIndex:
         return self._yaml[rkey]
 
     def routes_of(self, rkey: str) -> list[dict[str, Any]]:
-        return [r for r in self.routes if r["source"] == rkey or r["host_source"] == rkey]
+        return [r for r in self.routes if r["source"] == rkey or r["host_source"] == rkey
+                or any(s["source"] == rkey for s in r["shadows"])]
 
     def clusters_of(self, rkey: str) -> list[dict[str, Any]]:
         return [c for c in self.clusters.values() if rkey in c["sources"]]
@@ -134,6 +139,8 @@ def build_index(result: CompileResult, snapshot: Snapshot | None) -> DiagIndex:
         clusters=clusters,
         listeners=listener_rows(result.ir),
         hosts=host_rows(result.ir),
+        tcp_mappings=tcp_rows(result.ir),
+        tls_contexts=tls_rows(result.ir),
         resources=resources,
         problems=problems,
         problems_by_key=by_key,

@@ -152,7 +152,8 @@ def _static_parts(index: DiagIndex) -> dict[str, Any]:
         "envoy_elements": envoy,
         "source_map": _source_map(index),
         "groups": index.groups,
-        "tlscontexts": [h["tls"] for h in index.hosts if h["tls"]],
+        "tlscontexts": index.tls_contexts,
+        "tcp_mappings": index.tcp_mappings,
         "listeners": index.listeners,
         "hosts": index.hosts,
         "resource_counts": index.counts,
@@ -165,7 +166,7 @@ def _static_parts(index: DiagIndex) -> dict[str, Any]:
 def _empty_parts() -> dict[str, Any]:
     return {"errors": [], "notices": [], "problems": [], "active_elements": [], "ambassador_resources": {},
             "ambassador_elements": {}, "envoy_resources": {}, "envoy_elements": {}, "source_map": {}, "groups": {},
-            "tlscontexts": [], "listeners": [], "hosts": [], "resource_counts": {}, "envoy_counts": {},
+            "tlscontexts": [], "tcp_mappings": [], "listeners": [], "hosts": [], "resource_counts": {}, "envoy_counts": {},
             "route_info": [], "cluster_stats": {}, "cluster_info": {}}
 
 

@@ -20,7 +20,7 @@ from diagd.compile.ir.tls import TLSContext
 
 __all__ = [
     "route_rows", "mapping_options", "tls_summary", "host_rows", "listener_rows", "group_rows", "cluster_rows",
-    "route_name", "mapping_sources", "walk_routes",
+    "route_name", "mapping_sources", "walk_routes", "tcp_rows", "tls_rows",
 ]
 
 # Mapping fields with a column of their own in the route table.
@@ -107,6 +107,8 @@ def route_row(ir: Gateway, plan: ListenerPlan, chain: FilterChain, vhost: Virtua
         "internal": mapping.internal,
         "options": mapping_options(mapping),
         "group_id": group.group_id,
+        "shadows": [{"cluster": sh.cluster, "percent": sh.percent, "source": sh.mapping.ref.rkey}
+                    for sh in group.shadows],
         "source": mapping.ref.rkey,
         "source_kind": mapping.ref.kind,
         "source_name": f"{mapping.ref.namespace}/{mapping.ref.name}",
@@ -191,6 +193,8 @@ def _group_row(group: RouteGroup) -> dict[str, Any]:
                      "cluster": m.cluster, "service": m.mapping.upstream.service, "weight": m.mapping.weight,
                      "share": m.fraction, "rewrite": m.mapping.rewrite, "internal": m.mapping.internal}
                     for m in group.members],
+        "shadows": [{"source": sh.mapping.ref.rkey, "cluster": sh.cluster, "percent": sh.percent,
+                     "service": sh.mapping.upstream.service} for sh in group.shadows],
     }
 
 
@@ -211,3 +215,17 @@ def cluster_rows(ir: Gateway) -> list[dict[str, Any]]:
             "stats_name": cluster.stats_name, "sources": [s.rkey for s in cluster.sources],
         })
     return rows
+
+
+def tcp_rows(ir: Gateway) -> list[dict[str, Any]]:
+    """One row per TCPMapping: port, SNI host, upstream, and whether TLS is terminated, passed through or neither."""
+    return [{"name": f"{t.ref.namespace}/{t.ref.name}", "source": t.ref.rkey, "port": t.port, "address": t.address,
+             "host": t.host, "service": t.upstream.service, "weight": t.weight, "tls_context": tls_summary(t.tls),
+             "tls": "terminate" if t.tls is not None else "passthrough" if t.host else None}
+            for t in ir.tcp_mappings]
+
+
+def tls_rows(ir: Gateway) -> list[dict[str, Any]]:
+    """Every TLS context, named ones and those Hosts made inline (Secret names and fingerprints, never keys)."""
+    contexts = list(ir.tls_contexts) + [h.tls for h in ir.hosts if h.tls is not None and h.tls not in ir.tls_contexts]
+    return [row for row in (tls_summary(c) for c in contexts) if row is not None]

@@ -87,4 +87,5 @@ def clusters(state: CompiledState, index: DiagIndex) -> ResponseReturnValue:
 @diag_only
 @needs_config
 def listeners(state: CompiledState, index: DiagIndex) -> ResponseReturnValue:
-    return respond("listeners.html", {"listeners": index.listeners, "hosts": index.hosts})
+    return respond("listeners.html", {"listeners": index.listeners, "hosts": index.hosts,
+                                      "tcp_mappings": index.tcp_mappings, "tls_contexts": index.tls_contexts})
