@@ -99,7 +99,7 @@ def test_resource_page_shows_source_problems_routes_and_envoy_json(get: Callable
     data = get("/ambassador/v0/diag/config/gateway.yaml.8?json=true").get_json()
     assert data["resource"]["kind"] == "Mapping" and data["resource"]["name"] == "canary-next"
     assert "weight: 20" in data["yaml"]
-    assert data["routes"]["count"] == 4  # two listeners × two Hosts
+    assert data["routes"]["count"] == 5  # two listeners × two Hosts in cleartext, and the TLS chain of the secure one
     assert data["envoy_routes"][0]["name"] == "default.canary-next"
     assert data["envoy_clusters"][0]["name"] == data["clusters"][0]["name"]
     html = get("/ambassador/v0/diag/config/gateway.yaml.8").get_data(as_text=True)
@@ -132,8 +132,11 @@ def test_listeners_page_shows_chains_hosts_and_tls(get: Callable[..., Any]) -> N
     data = get("/ambassador/v0/diag/listeners?json=true").get_json()
     assert [lst["port"] for lst in data["listeners"]] == [8080, 8443]
     assert {h["hostname"] for h in data["hosts"]} == {"*", "secure.example.com"}
+    tls = next(c["tls"] for c in data["listeners"][1]["chains"] if c["tls"])
+    assert tls["secret"] == "default/secure-cert" and len(tls["fingerprint"]) >= 16
+    assert next(h for h in data["hosts"] if h["name"] == "secure")["tls"]["secret"] == "default/secure-cert"
     html = get("/ambassador/v0/diag/listeners").get_data(as_text=True)
-    assert "securityModel XFP" in html and "secure.example.com" in html
+    assert "securityModel XFP" in html and "secure.example.com" in html and "default/secure-cert" in html
 
 
 def test_clusters_page_lists_every_cluster_with_its_users(get: Callable[..., Any]) -> None:
