@@ -125,7 +125,7 @@ def test_cleartext_redirect_and_untrusted_forwarded_proto(tmp_path: Path) -> Non
     assert out.kind == "redirect" and out.status == 301 and out.location == "https://example.com/app/x?q=1"
     x = run("/app/x", headers="x-forwarded-proto: https")
     assert any("the client's 'https' is not trusted" in s.why for s in x.steps)
-    assert _passed_over(x, "default.m").startswith("header x-forwarded-proto must match exact 'https'; it is 'http'")
+    assert _only(x).kind == "redirect"  # with l7Depth 0 the cleartext chain has only the redirect variant
 
 
 def test_trusted_forwarded_proto_with_l7_depth(tmp_path: Path) -> None:
