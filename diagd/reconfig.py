@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from diagd.compile import CompileResult, compile
+from diagd.compile import CompileMemo, CompileResult, compile
 from diagd.compile.model.settings import CompileSettings
 from diagd.compile.model.source import Snapshot
 from diagd.notify import signal_ambex
@@ -28,7 +28,7 @@ __all__ = ["ReconfigWorker", "CompileFn"]
 
 log = logging.getLogger("diagd.reconfig")
 
-CompileFn = Callable[[Snapshot, CompileSettings], CompileResult]
+CompileFn = Callable[[Snapshot, CompileSettings, CompileMemo], CompileResult]
 
 SNAPSHOT, STATUS, STOP = "snapshot", "status", "stop"
 
@@ -43,6 +43,7 @@ class ReconfigWorker:
         self._compile = compile_fn
         self._notify = notify
         self._reader = SnapshotReader(layout.snapshot_file)
+        self._memo = CompileMemo()
         self._publisher = Publisher(layout)
         self._queue: queue.Queue[str] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="reconfig", daemon=True)
@@ -93,7 +94,7 @@ class ReconfigWorker:
         if seq == self.holder.current.applied_seq:
             return
         started = time.process_time()
-        result = self._compile(snapshot, self.settings)
+        result = self._compile(snapshot, self.settings, self._memo)
         compiled, cpu = time.time(), time.process_time() - started
         meta = {"snapshot_seq": seq, "change_seen": header.get("change_seen", compiled),
                 "snapshot_written": header.get("written", compiled), "compiled": compiled}
