@@ -44,7 +44,7 @@ def mapping_options(mapping: HttpMapping) -> dict[str, Any]:
     """Every field of the Mapping that differs from its default and has no column of its own."""
     out: dict[str, Any] = {}
     for field in dataclasses.fields(mapping):
-        if field.name in _MAPPING_COLUMNS:
+        if field.name in _MAPPING_COLUMNS or not field.init:  # derived fields are not something a user wrote
             continue
         value = getattr(mapping, field.name)
         if field.default is not dataclasses.MISSING:
