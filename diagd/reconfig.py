@@ -114,15 +114,16 @@ class ReconfigWorker:
             errors=sum(1 for p in result.problems if p.severity.value == "error"), decoded=self._reader.decoded_last,
         )
         self._notify(self.layout.ambex_pidfile)
-        self.holder.swap(lambda s: self._applied(s, result, header.get("source", {}), record))
+        self.holder.swap(lambda s: self._applied(s, result, header.get("source", {}), record, snapshot))
         if stats.bootstrap_changed and self.holder.current.ambex.get("acked") is not None:
             log.warning("the Envoy bootstrap changed; it takes effect when Envoy restarts")
 
     def _applied(self, state: CompiledState, result: CompileResult, source: Any,
-                 record: ReconfigRecord) -> CompiledState:
+                 record: ReconfigRecord, snapshot: Snapshot | None = None) -> CompiledState:
         history = (*state.history, record)[-self.history:]
         return dataclasses.replace(state, result=result, applied_seq=record.seq, source=dict(source), last=record,
-                                   history=history, last_error=None)
+                                   history=history, last_error=None, snapshot=snapshot,
+                                   first_applied=state.first_applied or record.written)
 
     def refresh_status(self) -> None:
         try:
