@@ -1,0 +1,67 @@
+"""Fixtures for the Kubernetes tests: one real etcd + kube-apiserver for the whole session, CRDs applied.
+
+The apiserver binary is built by ``scripts/build-kube-apiserver.sh`` (``make deps`` runs it; here it is a no-op when
+the cached binary is current). Nothing here skips: without the binary or etcd the tests fail and say why.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.k8s.apiserver import REPO, ApiServer, Etcd, build_apiserver
+from tests.k8s.kube import Kube
+
+MANIFESTS = REPO / "manifests"
+CRD_FILES = (MANIFESTS / "crds.yaml", MANIFESTS / "gateway-api" / "standard-install-k8s120.yaml")
+
+_counter = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def apiserver_binary() -> str:
+    return build_apiserver()
+
+
+@pytest.fixture(scope="session")
+def etcd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Etcd]:
+    server = Etcd(tmp_path_factory.mktemp("etcd")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def apiserver(tmp_path_factory: pytest.TempPathFactory, apiserver_binary: str, etcd: Etcd) -> Iterator[ApiServer]:
+    """The session's API server (RBAC mode, watch cache on, as a real cluster runs), with every CRD installed."""
+    server = ApiServer(tmp_path_factory.mktemp("apiserver"), apiserver_binary, etcd).start()
+    kube = Kube(server.kubeconfig)
+    for path in CRD_FILES:
+        docs = [d for d in yaml.safe_load_all(path.read_text()) if d]
+        kube.apply_all(docs)
+        kube.wait_crds(docs)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def kube(apiserver: ApiServer) -> Kube:
+    """Admin access to the session's API server."""
+    return Kube(apiserver.kubeconfig)
+
+
+@pytest.fixture
+def namespace(kube: Kube, request: pytest.FixtureRequest) -> str:
+    """A fresh namespace per test, so tests never see each other's objects."""
+    name = f"t{next(_counter)}-{request.node.name.split('[')[0].replace('_', '-')[:40]}".lower().rstrip("-")
+    return kube.namespace(name)
+
+
+def crd_docs() -> list[dict[str, object]]:
+    return [d for d in yaml.safe_load_all((MANIFESTS / "crds.yaml").read_text()) if d]
+
+
+__all__ = ["MANIFESTS", "crd_docs"]
