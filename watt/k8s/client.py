@@ -39,10 +39,10 @@ def load_configuration(kubeconfig: str | None) -> Configuration:
     """KUBECONFIG (its current context) when given, else the in-cluster ServiceAccount."""
     configuration = Configuration()
     if kubeconfig:
-        kube_config.load_kube_config(config_file=kubeconfig, client_configuration=configuration,
+        kube_config.load_kube_config(config_file=kubeconfig, client_configuration=configuration,  # type: ignore[no-untyped-call]
                                      persist_config=False)
     else:
-        kube_config.load_incluster_config(client_configuration=configuration)
+        kube_config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
     return configuration
 
 
@@ -64,9 +64,14 @@ class WatchStream:
             yield json.loads(pending)
 
     def close(self) -> None:
+        """End the watch; the connection is dropped, never reused half-read. Safe to call twice."""
         shutdown = getattr(self._response, "shutdown", None)
-        if shutdown is not None:  # urllib3 ≥ 2.3: unblocks a read in progress
-            shutdown()
+        if shutdown is not None:  # urllib3 ≥ 2.3: unblocks a read in progress in another thread
+            try:
+                shutdown()
+            except RuntimeError:  # already released to the pool: the server ended the watch cleanly
+                pass
+        self._response.close()
         self._response.release_conn()
 
 
@@ -78,7 +83,8 @@ class KubeClient:
 
     def _headers(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         headers = {"Accept": "application/json", "User-Agent": "emissary-py-watt"}
-        for auth in self.configuration.auth_settings().values():  # refreshes an expiring token first
+        settings: Mapping[str, Any] = self.configuration.auth_settings()  # refreshes an expiring token first
+        for auth in settings.values():
             if auth.get("in") == "header" and auth.get("value"):
                 headers[str(auth["key"]).title()] = str(auth["value"])
         headers.update(extra or {})
