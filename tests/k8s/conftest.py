@@ -22,6 +22,14 @@ CRD_FILES = (MANIFESTS / "crds.yaml", MANIFESTS / "gateway-api" / "standard-inst
 _counter = itertools.count(1)
 
 
+def install_crds(kube: Kube, files: tuple[Path, ...] = CRD_FILES) -> None:
+    """Apply the project's CRDs (and the Gateway API's) and wait until each can be listed."""
+    for path in files:
+        docs = [d for d in yaml.safe_load_all(path.read_text()) if d]
+        kube.apply_all(docs)
+        kube.wait_crds(docs)
+
+
 @pytest.fixture(scope="session")
 def apiserver_binary() -> str:
     return build_apiserver()
@@ -38,11 +46,7 @@ def etcd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Etcd]:
 def apiserver(tmp_path_factory: pytest.TempPathFactory, apiserver_binary: str, etcd: Etcd) -> Iterator[ApiServer]:
     """The session's API server (RBAC mode, watch cache on, as a real cluster runs), with every CRD installed."""
     server = ApiServer(tmp_path_factory.mktemp("apiserver"), apiserver_binary, etcd).start()
-    kube = Kube(server.kubeconfig)
-    for path in CRD_FILES:
-        docs = [d for d in yaml.safe_load_all(path.read_text()) if d]
-        kube.apply_all(docs)
-        kube.wait_crds(docs)
+    install_crds(Kube(server.kubeconfig))
     yield server
     server.stop()
 
@@ -60,8 +64,4 @@ def namespace(kube: Kube, request: pytest.FixtureRequest) -> str:
     return kube.namespace(name)
 
 
-def crd_docs() -> list[dict[str, object]]:
-    return [d for d in yaml.safe_load_all((MANIFESTS / "crds.yaml").read_text()) if d]
-
-
-__all__ = ["MANIFESTS", "crd_docs"]
+__all__ = ["MANIFESTS", "CRD_FILES", "install_crds"]

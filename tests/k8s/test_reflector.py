@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from tests.k8s.apiserver import ApiServer, Etcd
-from tests.k8s.conftest import CRD_FILES, MANIFESTS
+from tests.k8s.conftest import MANIFESTS, install_crds
 from tests.k8s.kube import Kube
 from tests.k8s.samples import sample
 from tests.k8s.watt_process import WattProcess
@@ -79,10 +79,7 @@ def compacting(tmp_path_factory: pytest.TempPathFactory, apiserver_binary: str) 
     server = ApiServer(root / "api", apiserver_binary, etcd,
                        extra_flags=("--watch-cache=false", "--etcd-compaction-interval=2s")).start()
     kube = Kube(server.kubeconfig)
-    for path in CRD_FILES:
-        docs = [d for d in yaml.safe_load_all(path.read_text()) if d]
-        kube.apply_all(docs)
-        kube.wait_crds(docs)
+    install_crds(kube)
     yield kube
     server.stop()
     etcd.stop()
@@ -162,9 +159,7 @@ def test_absent_crd_is_reported_once_and_watched_when_it_appears(bare_cluster: K
         assert problems["Mapping"]["severity"] == "notice" and problems["Mapping"]["reason"] == "KindNotServed"
         assert "Service" not in problems
 
-        docs = [d for d in yaml.safe_load_all((MANIFESTS / "crds.yaml").read_text()) if d]
-        kube.apply_all(docs)
-        kube.wait_crds(docs)
+        install_crds(kube, (MANIFESTS / "crds.yaml",))
         kube.namespace("late")
         kube.create(sample("Mapping", "late", "m"))
         snap = watt.wait_object("Mapping", "late", "m", lambda b: b is not None, what="watched after its CRD appeared")
