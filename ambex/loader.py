@@ -1,8 +1,9 @@
 """Load diagd's manifest into a Snapshot, parsing only resource files not parsed before.
 
 Files are named by content hash, so a cached parse is valid for as long as the name appears. A RouteConfiguration
-is assembled from its base file and one file per virtual host by concatenating serialized messages (protobuf merges
-concatenated messages, appending repeated fields), so one changed route re-parses one virtual host.
+is assembled from its base file and, per virtual host, a base file and route chunks, by concatenating serialized
+messages (protobuf merges concatenated messages, appending repeated fields in order), so one changed route re-parses
+one chunk of about 32 routes, however large the virtual host.
 """
 
 from __future__ import annotations
@@ -20,13 +21,24 @@ from google.protobuf import json_format
 from ambex.protos import ensure_types, message_class
 from ambex.snapshot import CLUSTER, ENDPOINT, LISTENER, ROUTE, Resource, Snapshot
 from watt.formats.layout import BaseLayout
-from watt.formats.manifest import Manifest, RouteEntry, decode_manifest, manifest_files
+from watt.formats.manifest import Manifest, RouteEntry, VirtualHostEntry, decode_manifest, manifest_files
 
-__all__ = ["LoadError", "ManifestLoader", "Loaded"]
+__all__ = ["LoadError", "ManifestLoader", "Loaded", "varint"]
 
 log = logging.getLogger("ambex.loader")
 
 _HCM = "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
+_VHOSTS_TAG = b"\x12"  # RouteConfiguration.virtual_hosts: field 2, length-delimited
+
+
+def varint(value: int) -> bytes:
+    """Protobuf's base-128 varint, for the length prefix of a concatenated virtual host."""
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
 
 
 class LoadError(Exception):
@@ -112,13 +124,22 @@ class ManifestLoader:
 
     def _route(self, entry: RouteEntry) -> Resource:
         base = self._parse(entry["file"], "envoy.config.route.v3.RouteConfiguration", None)
-        vhosts = [self._parse(f, "envoy.config.route.v3.VirtualHost", _cluster_refs, wrap=True)
-                  for f in entry["virtual_hosts"]]
-        body = base.body + b"".join(v.body for v in vhosts)
-        digest = hashlib.sha256("\n".join([entry["file"], *entry["virtual_hosts"]]).encode()).hexdigest()[:32]
-        return Resource(entry["name"], body, digest, frozenset().union(*(v.refs for v in vhosts)))
+        parts, names = [base.body], [entry["file"]]
+        refs: set[str] = set()
+        for vhost in entry["virtual_hosts"]:
+            body, vhost_refs = self._virtual_host(vhost)
+            parts += [_VHOSTS_TAG, varint(len(body)), body]
+            refs |= vhost_refs
+            names += [vhost["file"], *vhost["routes"]]
+        digest = hashlib.sha256("\n".join(names).encode()).hexdigest()[:32]
+        return Resource(entry["name"], b"".join(parts), digest, frozenset(refs))
 
-    def _parse(self, file: str, type_name: str, refs: Any, *, wrap: bool = False) -> _Parsed:
+    def _virtual_host(self, entry: VirtualHostEntry) -> tuple[bytes, frozenset[str]]:
+        head = self._parse(entry["file"], "envoy.config.route.v3.VirtualHost", None)
+        chunks = [self._parse(f, "envoy.config.route.v3.VirtualHost", _cluster_refs) for f in entry["routes"]]
+        return head.body + b"".join(c.body for c in chunks), frozenset().union(*(c.refs for c in chunks))
+
+    def _parse(self, file: str, type_name: str, refs: Any) -> _Parsed:
         cached = self._cache.get(file)
         if cached is not None:
             return cached
@@ -132,10 +153,6 @@ class ManifestLoader:
             message = json_format.ParseDict(doc, message_class(type_name)())
         except (OSError, ValueError, json_format.ParseError) as exc:
             raise LoadError(f"{file}: {exc}") from exc
-        if wrap:  # a virtual host travels as a RouteConfiguration holding only it, ready to concatenate
-            holder = message_class("envoy.config.route.v3.RouteConfiguration")()
-            holder.virtual_hosts.add().CopyFrom(message)  # type: ignore[attr-defined]
-            message = holder
         parsed = _Parsed(name=str(doc.get("name", "")), body=message.SerializeToString(deterministic=True),
                          refs=refs(doc) if refs is not None else frozenset())
         self._cache[file] = parsed

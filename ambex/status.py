@@ -22,7 +22,7 @@ _KEEP = 64
 class StatusReporter:
     """Collects events; ``flush`` writes them as one status file. ``schedule`` coalesces flushes."""
 
-    def __init__(self, path: str, schedule: Callable[[Callable[[], None]], None] | None = None) -> None:
+    def __init__(self, path: str, schedule: Callable[[Callable[[], None]], object] | None = None) -> None:
         self.path = path
         self._schedule = schedule
         self._dirty = False

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -18,10 +19,16 @@ from diagd.compile.envoy.output import EnvoyConfig
 from watt.formats.atomic import atomic_write, is_temp_name
 from watt.formats.layout import BaseLayout
 from watt.formats.manifest import (
-    FORMAT_VERSION, Manifest, RouteEntry, decode_manifest, encode_manifest, manifest_files, resource_file_name,
+    FORMAT_VERSION, Manifest, RouteEntry, VirtualHostEntry, decode_manifest, encode_manifest, manifest_files,
+    resource_file_name,
 )
 
-__all__ = ["Publisher", "PublishStats", "TYPES"]
+__all__ = ["Publisher", "PublishStats", "TYPES", "route_chunks"]
+
+# A chunk ends after a route whose name hashes to 0 modulo this (about 32 routes per chunk on average), or at
+# MAX_CHUNK routes. Boundaries depend on names only, so inserting or editing a route changes one chunk.
+CHUNK_MODULUS = 32
+MAX_CHUNK = 256
 
 log = logging.getLogger("diagd.publish")
 
@@ -83,8 +90,12 @@ class Publisher:
     @staticmethod
     def _route_entry(config: Mapping[str, Any], add: Any) -> RouteEntry:
         base = {k: v for k, v in config.items() if k != "virtual_hosts"}
-        return {"name": str(config["name"]), "file": add("rds", base),
-                "virtual_hosts": [add("vh", vh) for vh in config.get("virtual_hosts", ())]}
+        vhosts: list[VirtualHostEntry] = []
+        for vhost in config.get("virtual_hosts", ()):
+            head = {k: v for k, v in vhost.items() if k != "routes"}
+            chunks = [add("vh", {"routes": chunk}) for chunk in route_chunks(vhost.get("routes", ()))]
+            vhosts.append({"file": add("vh", head), "routes": chunks})
+        return {"name": str(config["name"]), "file": add("rds", base), "virtual_hosts": vhosts}
 
     def _write_new(self, pending: Mapping[str, bytes]) -> list[str]:
         written = []
@@ -125,3 +136,18 @@ class Publisher:
                 return manifest_files(decode_manifest(handle.read()))
         except (OSError, ValueError):
             return set()
+
+
+def route_chunks(routes: Any) -> list[list[Any]]:
+    """Split a virtual host's routes where a route's name hashes to a boundary (content-defined chunking)."""
+    chunks: list[list[Any]] = []
+    current: list[Any] = []
+    for route in routes:
+        current.append(route)
+        name = str(route.get("name", "")).encode("utf-8")
+        if zlib.crc32(name) % CHUNK_MODULUS == 0 or len(current) >= MAX_CHUNK:
+            chunks.append(current)
+            current = []
+    if current:
+        chunks.append(current)
+    return chunks

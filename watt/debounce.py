@@ -15,6 +15,7 @@ class Debouncer:
         self.max_delay = max(max_delay, quiet)
         self._first: float | None = None
         self._last: float | None = None
+        self._not_before = 0.0
 
     @property
     def pending(self) -> bool:
@@ -34,7 +35,7 @@ class Debouncer:
         """Seconds until the pending burst is due (0 if due now), or None when nothing is pending."""
         if self._first is None or self._last is None:
             return None
-        due = min(self._last + self.quiet, self._first + self.max_delay)
+        due = max(min(self._last + self.quiet, self._first + self.max_delay), self._not_before)
         return max(0.0, due - now)
 
     def take(self) -> float:
@@ -43,4 +44,11 @@ class Debouncer:
             raise RuntimeError("take() with nothing pending")
         first = self._first
         self._first = self._last = None
+        self._not_before = 0.0
         return first
+
+    def retry(self, first: float, *, not_before: float) -> None:
+        """Put a burst back after a failed publish: due again at ``not_before``, keeping its first-change time."""
+        self._first = first if self._first is None else min(first, self._first)
+        self._last = self._last if self._last is not None else first
+        self._not_before = not_before

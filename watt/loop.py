@@ -18,6 +18,8 @@ __all__ = ["Source", "WattLoop", "Event"]
 
 log = logging.getLogger("watt")
 
+RETRY_DELAY = 1.0  # after a failed snapshot write (full disk, read-only base dir)
+
 
 class Source(Protocol):
     """A configuration source: tells the loop when something changed and produces snapshot lines on demand."""
@@ -94,4 +96,9 @@ class WattLoop:
         if wait is None or wait > 0:
             return
         first = self._debouncer.take()
-        self._writer.publish(self._source.lines(), change_seen=first, source=self._source.describe())
+        try:
+            self._writer.publish(self._source.lines(), change_seen=first, source=self._source.describe())
+        except OSError as exc:
+            log.error("cannot write the snapshot to %s: %s; the last snapshot stays in use, retrying in %.0f s",
+                      self._writer.path, exc, RETRY_DELAY)
+            self._debouncer.retry(first, not_before=time.time() + RETRY_DELAY)

@@ -3,7 +3,8 @@
 diagd writes every Envoy resource to its own JSON file under ``<base>/envoy/`` named by the hash of its content,
 then writes ``manifest.json`` (atomically, last) listing the files of the current configuration. A file's name
 changes exactly when its content changes, so ambex parses only names it has not seen. Route configurations are
-split into one file per virtual host for the same reason: a changed route re-parses one virtual host.
+split for the same reason: a base file, then per virtual host a base file (the virtual host without its routes)
+and its routes in chunks whose boundaries depend only on route names, so one changed route re-parses one chunk.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any, TypedDict
 
 __all__ = [
     "FORMAT_VERSION",
+    "VirtualHostEntry",
     "RouteEntry",
     "Manifest",
     "resource_file_name",
@@ -23,13 +25,18 @@ __all__ = [
     "manifest_files",
 ]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+
+
+class VirtualHostEntry(TypedDict):
+    file: str
+    routes: list[str]
 
 
 class RouteEntry(TypedDict):
     name: str
     file: str
-    virtual_hosts: list[str]
+    virtual_hosts: list[VirtualHostEntry]
 
 
 class Manifest(TypedDict, total=False):
@@ -66,5 +73,7 @@ def manifest_files(manifest: Manifest) -> set[str]:
     files = set(manifest.get("clusters", ())) | set(manifest.get("endpoints", ())) | set(manifest.get("listeners", ()))
     for entry in manifest.get("routes", ()):
         files.add(entry["file"])
-        files.update(entry["virtual_hosts"])
+        for vhost in entry["virtual_hosts"]:
+            files.add(vhost["file"])
+            files.update(vhost["routes"])
     return files

@@ -119,6 +119,7 @@ def parse(res: Resource, ctx: KindContext, diag: Diagnostics) -> HttpMapping | N
     query = [QueryMatch(n, v, m) for n, v, m in _value_matches(fields, "query_parameters", regex=False)]
     query += [QueryMatch(n, v, m) for n, v, m in _value_matches(fields, "regex_query_parameters", regex=True)]
     hostname, authority = _authority(fields, headers)
+    _no_control_characters(fields, ("rewrite", "host_rewrite"))
     headers = [h for h in headers if h.name != ":authority"]
     regex_rewrite = _regex_rewrite(fields)
     upstream = upstream_for(fields, res, ctx)
@@ -148,6 +149,14 @@ def _regex_rewrite(fields: Fields) -> RegexRewrite | None:
         fields.invalid("regex_rewrite", "needs a string pattern and a string substitution")
         return None
     return RegexRewrite(pattern, substitution)
+
+
+def _no_control_characters(fields: Fields, keys: tuple[str, ...]) -> None:
+    """Envoy rejects NUL, CR and LF in rewrites (and the whole route table with them): refuse them here."""
+    for key in keys:
+        value = fields.spec.get(key)
+        if isinstance(value, str) and any(ch in value for ch in "\x00\r\n"):
+            fields.invalid(key, "must not contain NUL, CR or LF characters")
 
 
 def _notices(fields: Fields, spec: Mapping[str, Any]) -> None:

@@ -1,0 +1,1 @@
+"""Benchmarks: speed, memory and zero-drop reconfiguration, measured on a real gateway."""

@@ -1,0 +1,123 @@
+"""The SotW ADS rules of ambex.watches/ambex.stream, driven by a fake Envoy (no gRPC)."""
+
+from pathlib import Path
+
+from ambex.snapshot import CLUSTER, ENDPOINT, LISTENER, ROUTE
+from tests.ambex.fake import FakeEnvoy, res, snap
+
+S1 = snap(1, clusters=[res("c1")], listeners=[res("l1", refs=("r1",))], routes=[res("r1", refs=("c1",))])
+
+
+def test_first_request_gets_every_resource_of_its_type(tmp_path: Path) -> None:
+    envoy = FakeEnvoy(tmp_path)
+    [cds] = envoy.request(CLUSTER, S1)
+    assert cds.type_url == CLUSTER and envoy.names(cds) == ["c1"] and cds.version_info
+
+
+def test_nothing_is_sent_before_there_is_a_snapshot(tmp_path: Path) -> None:
+    envoy = FakeEnvoy(tmp_path)
+    assert envoy.request(CLUSTER, None) == []
+    [cds] = envoy.update(S1)
+    assert envoy.names(cds) == ["c1"]
+
+
+def test_an_ack_is_not_answered(tmp_path: Path) -> None:
+    envoy = FakeEnvoy(tmp_path)
+    [cds] = envoy.request(CLUSTER, S1)
+    assert envoy.ack(cds, S1) == []
+    assert envoy.stream.watches[CLUSTER].acked_version == cds.version_info
+
+
+def test_a_stale_nonce_is_ignored(tmp_path: Path) -> None:
+    envoy = FakeEnvoy(tmp_path)
+    [old] = envoy.request(CLUSTER, S1)
+    s2 = snap(2, clusters=[res("c1"), res("c2")])
+    [new] = envoy.update(s2)
+    assert envoy.ack(old, s2) == []  # Envoy acknowledging the superseded response: ignored
+    assert envoy.stream.watches[CLUSTER].acked_version is None
+    envoy.ack(new, s2)
+    assert envoy.stream.watches[CLUSTER].acked_version == new.version_info
+
+
+def test_a_nack_is_recorded_and_the_same_version_is_not_resent(tmp_path: Path) -> None:
+    envoy = FakeEnvoy(tmp_path)
+    [good] = envoy.request(CLUSTER, S1)
+    envoy.ack(good, S1)
+    bad = snap(2, clusters=[res("c1"), res("broken")])
+    [sent] = envoy.update(bad)
+    assert envoy.nack(sent, bad, "invalid cluster", accepted_version=good.version_info) == []
+    status = envoy.reporter.snapshot_of_status()
+    assert status["last_nack"]["message"] == "invalid cluster"
+    assert status["last_nack"]["type"] == "CDS" and status["last_nack"]["snapshot_seq"] == 2
+    assert envoy.update(bad) == []  # unchanged snapshot after a NACK: nothing sent
+    assert envoy.stream.watches[CLUSTER].acked_version == good.version_info
+    fixed = snap(3, clusters=[res("c1"), res("c2")])
+    [again] = envoy.update(fixed)
+    assert envoy.names(again) == ["c1", "c2"]
+
+
+def test_an_unchanged_snapshot_pushes_nothing_and_counts_as_acknowledged(tmp_path: Path) -> None:
+    envoy = FakeEnvoy(tmp_path)
+    [cds] = envoy.request(CLUSTER, S1)
+    envoy.ack(cds, S1)
+    same_content = snap(7, clusters=[res("c1")], listeners=[res("l1", refs=("r1",))], routes=[res("r1", refs=("c1",))])
+    assert envoy.update(same_content) == []
+    assert "7" in envoy.reporter.snapshot_of_status()["acked_for"]
+
+
+def test_updates_go_out_in_cds_eds_lds_rds_order(tmp_path: Path) -> None:
+    envoy = FakeEnvoy(tmp_path)
+    for type_url in (ROUTE, LISTENER, ENDPOINT, CLUSTER):
+        envoy.request(type_url, None, names=("r1",) if type_url == ROUTE else ())
+    s2 = snap(2, clusters=[res("c1")], endpoints=[res("e1")], listeners=[res("l1", refs=("r1",))],
+              routes=[res("r1", refs=("c1",))])
+    assert [r.type_url for r in envoy.update(s2)] == [CLUSTER, ENDPOINT, LISTENER, ROUTE]
+
+
+def test_rds_answers_only_the_names_asked_for_and_answers_again_when_they_change(tmp_path: Path) -> None:
+    envoy = FakeEnvoy(tmp_path)
+    s = snap(1, routes=[res("r1"), res("r2")])
+    [first] = envoy.request(ROUTE, s, names=("r1",))
+    assert envoy.names(first) == ["r1"]
+    [second] = envoy.ack(first, s, names=("r1", "r2"))
+    assert envoy.names(second) == ["r1", "r2"]
+
+
+def test_a_reconnecting_envoy_that_already_has_the_version_gets_nothing(tmp_path: Path) -> None:
+    first = FakeEnvoy(tmp_path)
+    [cds] = first.request(CLUSTER, S1)
+    again = FakeEnvoy(tmp_path)  # a new stream, as after an ambex restart
+    assert again.request(CLUSTER, S1, version=cds.version_info) == []
+    s2 = snap(2, clusters=[res("c1"), res("c2")])
+    [update] = again.update(s2)
+    assert again.names(update) == ["c1", "c2"]
+
+
+def test_a_cluster_in_use_by_acknowledged_routes_stays_until_the_new_routes_are_acknowledged(tmp_path: Path) -> None:
+    envoy = FakeEnvoy(tmp_path)
+    [cds] = envoy.request(CLUSTER, S1)
+    envoy.ack(cds, S1)
+    [rds] = envoy.request(ROUTE, S1, names=("r1",))
+    envoy.ack(rds, S1, names=("r1",))
+    moved = snap(2, clusters=[res("c2")], listeners=[res("l1", refs=("r1",))], routes=[res("r1", "r1-v2", ("c2",))])
+    cds2, rds2 = envoy.update(moved)
+    assert envoy.names(cds2) == ["c1", "c2"]  # make before break: c1 is still routed to
+    envoy.ack(cds2, moved)
+    [cds3] = envoy.ack(rds2, moved, names=("r1",))  # routes moved to c2 are in: c1 can go
+    assert cds3.type_url == CLUSTER and envoy.names(cds3) == ["c2"]
+
+
+def test_a_snapshot_is_acknowledged_when_every_type_sent_for_it_is(tmp_path: Path) -> None:
+    envoy = FakeEnvoy(tmp_path)
+    envoy.request(CLUSTER, None)
+    envoy.request(LISTENER, None)
+    cds, lds = envoy.update(S1)
+    envoy.ack(cds, S1)
+    assert "1" not in envoy.reporter.snapshot_of_status()["acked_for"]
+    envoy.ack(lds, S1)
+    assert "1" in envoy.reporter.snapshot_of_status()["acked_for"]
+
+
+def test_requests_for_types_ambex_does_not_serve_are_ignored(tmp_path: Path) -> None:
+    envoy = FakeEnvoy(tmp_path)
+    assert envoy.request("type.googleapis.com/envoy.service.runtime.v3.Runtime", S1) == []

@@ -1,0 +1,118 @@
+"""ambex's manifest loader: parses only new files, assembles route configurations, rejects bad input."""
+
+import asyncio
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from ambex.loader import LoadError, ManifestLoader
+from ambex.main import Ambex
+from ambex.settings import AmbexSettings
+from ambex.snapshot import CLUSTER, LISTENER, ROUTE
+from diagd.compile import compile
+from diagd.compile.model.settings import CompileSettings
+from diagd.publish import Publisher
+from envoy.config.route.v3.route_pb2 import RouteConfiguration
+from tests.builders import host, listener, mapping, to_yaml
+from tests.support.snapshots import snapshot_from_text
+from watt.formats.layout import BaseLayout
+
+
+def _publish(layout: BaseLayout, *mappings: dict, seq: int = 1) -> None:
+    text = to_yaml(listener("l", 8080), host("h"), *mappings)
+    result = compile(snapshot_from_text(text), CompileSettings())
+    Publisher(layout).publish(result.envoy, {"snapshot_seq": seq})
+
+
+def test_loads_a_published_configuration(tmp_path: Path) -> None:
+    layout = BaseLayout(str(tmp_path))
+    _publish(layout, mapping("a", "/a/", "127.0.0.1:9001"), mapping("b", "/b/", "127.0.0.1:9002"))
+    loaded = ManifestLoader(layout).load()
+    snapshot = loaded.snapshot
+    assert snapshot.seq == 1
+    assert {"cluster_127_0_0_1_9001_default", "cluster_127_0_0_1_9002_default"} <= set(snapshot.of(CLUSTER))
+    assert "l" in snapshot.of(LISTENER) and snapshot.of(LISTENER)["l"].refs == {"l-routes-cleartext"}
+    routes = RouteConfiguration.FromString(snapshot.of(ROUTE)["l-routes-cleartext"].body)
+    assert routes.name == "l-routes-cleartext"
+    assert {r.match.prefix for vh in routes.virtual_hosts for r in vh.routes} >= {"/a/", "/b/"}
+    assert snapshot.check_consistent() == []
+
+
+def test_only_new_files_are_parsed(tmp_path: Path) -> None:
+    layout = BaseLayout(str(tmp_path))
+    loader = ManifestLoader(layout)
+    _publish(layout, mapping("a", "/a/", "127.0.0.1:9001"))
+    first = loader.load()
+    again = loader.load()
+    assert first.parsed > 0 and again.parsed == 0 and again.snapshot.version == first.snapshot.version
+    _publish(layout, mapping("a", "/a/", "127.0.0.1:9001", timeout_ms=1234), seq=2)
+    changed = loader.load()
+    assert changed.parsed == 1  # one virtual host file; listeners and clusters are unchanged
+    assert changed.snapshot.version != first.snapshot.version
+
+
+def test_a_file_envoy_types_cannot_parse_is_a_load_error(tmp_path: Path) -> None:
+    layout = BaseLayout(str(tmp_path))
+    _publish(layout, mapping("a", "/a/", "127.0.0.1:9001"))
+    manifest = json.loads(Path(layout.manifest_file).read_text())
+    bad = Path(layout.envoy_dir) / manifest["clusters"][0]
+    bad.write_text(json.dumps({"@type": "type.googleapis.com/envoy.config.cluster.v3.Cluster", "name": "x",
+                               "no_such_field": 1}))
+    with pytest.raises(LoadError, match="no_such_field"):
+        ManifestLoader(layout).load()
+
+
+def test_a_bad_or_inconsistent_configuration_keeps_the_one_being_served(tmp_path: Path) -> None:
+    layout = BaseLayout(str(tmp_path))
+    env = {"AMBASSADOR_CONFIG_BASE_DIR": str(tmp_path)}
+    ambex = Ambex(AmbexSettings.from_env(env), asyncio.new_event_loop())
+    _publish(layout, mapping("a", "/a/", "127.0.0.1:9001"))
+    ambex.reload()
+    good = ambex.servicer.snapshot
+    assert good is not None
+    manifest = json.loads(Path(layout.manifest_file).read_text())
+    manifest["clusters"] = []  # routes now point at clusters that do not exist
+    manifest["snapshot_seq"] = 2
+    Path(layout.manifest_file).write_text(json.dumps(manifest))
+    ambex.reload()
+    assert ambex.servicer.snapshot is good
+    assert "uses cluster cluster_127_0_0_1_9001_default, which is missing" in ambex.reporter.data["load_error"]
+    os.unlink(layout.manifest_file)
+    ambex.reload()
+    assert ambex.servicer.snapshot is good
+
+
+def test_route_chunk_boundaries_depend_on_names_so_an_insert_changes_one_chunk() -> None:
+    from diagd.publish import route_chunks
+
+    routes = [{"name": f"default.m{i}", "match": {"prefix": f"/m{i}/"}} for i in range(2000)]
+    before = route_chunks(routes)
+    assert len(before) > 20 and all(len(c) <= 256 for c in before)
+    inserted = routes[:1000] + [{"name": "default.new", "match": {"prefix": "/new/"}}] + routes[1000:]
+    after = route_chunks(inserted)
+    changed = [c for c in after if c not in before]
+    assert len(changed) == 1 and {"name": "default.new", "match": {"prefix": "/new/"}} in changed[0]
+
+
+def test_one_change_in_a_large_virtual_host_parses_one_chunk(tmp_path: Path) -> None:
+    layout = BaseLayout(str(tmp_path))
+    loader = ManifestLoader(layout)
+    many = [mapping(f"m{i}", f"/m{i}/", "127.0.0.1:9001") for i in range(1000)]
+    _publish(layout, *many)
+    assert loader.load().parsed > 30
+    many[500] = mapping("m500", "/m500/", "127.0.0.1:9001", timeout_ms=1)
+    _publish(layout, *many, seq=2)
+    reloaded = loader.load()
+    assert reloaded.parsed == 1
+    routes = RouteConfiguration.FromString(reloaded.snapshot.of(ROUTE)["l-routes-cleartext"].body)
+    assert sum(len(vh.routes) for vh in routes.virtual_hosts) == 1003  # 1000 Mappings + 3 probe routes
+
+
+def test_varint_matches_protobufs_encoding() -> None:
+    from ambex.loader import varint
+    from google.protobuf.wrappers_pb2 import UInt64Value
+
+    for value in (0, 1, 127, 128, 300, 16384, 2**31, 2**40 + 5):
+        assert b"\x08" + varint(value) == UInt64Value(value=value).SerializeToString() or value == 0
