@@ -6,9 +6,11 @@ Envoy. Every step records problems per resource and lets the rest go on.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from diagd.compile.envoy.endpoints import render_load_assignments
 from diagd.compile.envoy.output import EnvoyConfig, render_envoy
 from diagd.compile.ir.cluster import Cluster, Upstream
 from diagd.compile.ir.clusters import assign_clusters
@@ -23,16 +25,23 @@ from diagd.compile.kinds import host as host_kind
 from diagd.compile.kinds import listener as listener_kind
 from diagd.compile.kinds import mapping as mapping_kind
 from diagd.compile.kinds import module as module_kind
+from diagd.compile.kinds import resolvers as resolver_kind
+from diagd.compile.kinds.annotations import expand_annotations
+from diagd.compile.kinds.endpoints import load_assignments
+from diagd.compile.kinds.ingress import ingress_statuses, translate_ingresses
+from diagd.compile.kinds.sources import report_source_problems
+from diagd.compile.kinds.status import resource_statuses
 from diagd.compile.kinds.context import KindContext
 from diagd.compile.kinds.probes import probe_mappings
 from diagd.compile.kinds.resources import AMBASSADOR_KINDS, Resource, collect_resources
 from diagd.compile.model.problems import Diagnostics, Problem, ResourceRef
 from diagd.compile.model.settings import CompileSettings
 from diagd.compile.model.source import Location, Snapshot
+from diagd.compile.model.status import StatusUpdate
 
-__all__ = ["compile", "CompileResult", "STEPS", "HANDLED_KINDS"]
+__all__ = ["compile", "refresh_endpoints", "CompileResult", "STEPS", "HANDLED_KINDS"]
 
-HANDLED_KINDS = frozenset({"Module", "Listener", "Host", "Mapping", "Secret"})
+HANDLED_KINDS = frozenset({"Module", "Listener", "Host", "Mapping", "Secret", *resolver_kind.RESOLVER_KINDS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +50,7 @@ class CompileResult:
     envoy: EnvoyConfig
     problems: tuple[Problem, ...]
     resources: tuple[ResourceRef, ...]
+    status_updates: tuple[StatusUpdate, ...] = ()
 
 
 @dataclass
@@ -58,6 +68,7 @@ class _Build:
     cluster_names: dict[Upstream, str] = field(default_factory=dict)
     groups: tuple[RouteGroup, ...] = ()
     plans: tuple[ListenerPlan, ...] = ()
+    ingresses: tuple[Resource, ...] = ()
 
     @property
     def ctx(self) -> KindContext:
@@ -85,6 +96,15 @@ def _listeners(build: _Build) -> None:
         build.diag.notice(None, "NoListeners", "no Listener resources: Envoy serves no user traffic")
 
 
+def _ingresses(build: _Build) -> None:
+    """Our Ingresses become Mapping and Host resources, compiled by the steps that follow."""
+    out = translate_ingresses(ingresses=build.by_kind.get("Ingress", []), classes=build.by_kind.get("IngressClass", []),
+                              services=build.by_kind.get("Service", []), settings=build.settings, diag=build.diag)
+    build.ingresses = out.ingresses
+    build.by_kind.setdefault("Host", []).extend(out.hosts)
+    build.by_kind.setdefault("Mapping", []).extend(out.mappings)
+
+
 def _hosts(build: _Build) -> None:
     for res in build.by_kind.get("Host", []):
         host = host_kind.parse(res, build.ctx, build.diag)
@@ -110,6 +130,14 @@ def _mappings(build: _Build) -> None:
         if mapping is not None:
             build.mappings.append(mapping)
     build.mappings.extend(probe_mappings(build.options, build.settings))
+
+
+def _resolvers(build: _Build) -> None:
+    table = resolver_kind.resolver_table(build.by_kind, build.diag)
+    defaults = resolver_kind.ResolverDefaults.from_modules(build.by_kind.get("Module", []))
+    resources = {res.ref.rkey: res for res in build.by_kind.get("Mapping", [])}
+    build.mappings = resolver_kind.apply_resolvers(build.mappings, resources, table=table, defaults=defaults,
+                                                   settings=build.settings, diag=build.diag)
 
 
 def _clusters(build: _Build) -> None:
@@ -142,8 +170,10 @@ def _report_unrouted(build: _Build) -> None:
 STEPS: tuple[tuple[str, Callable[[_Build], None]], ...] = (
     ("module", _module),
     ("listeners", _listeners),
+    ("ingresses", _ingresses),
     ("hosts", _hosts),
     ("mappings", _mappings),
+    ("resolvers", _resolvers),
     ("clusters", _clusters),
     ("groups", _groups),
     ("plan", _plan),
@@ -153,7 +183,8 @@ STEPS: tuple[tuple[str, Callable[[_Build], None]], ...] = (
 def compile(snapshot: Snapshot, settings: CompileSettings) -> CompileResult:  # noqa: A001 - the package's verb
     """Compile one snapshot into IR and Envoy configuration. Pure: no I/O, no environment, no clock."""
     diag = Diagnostics()
-    resources = collect_resources(snapshot, settings, diag)
+    report_source_problems(snapshot.meta, diag)
+    resources = collect_resources(expand_annotations(snapshot, diag), settings, diag)
     by_kind: dict[str, list[Resource]] = {}
     for res in resources:
         by_kind.setdefault(res.kind, []).append(res)
@@ -164,5 +195,19 @@ def compile(snapshot: Snapshot, settings: CompileSettings) -> CompileResult:  # 
         step(build)
     gateway = Gateway(options=build.options, listeners=build.plans, hosts=tuple(build.hosts),
                       mappings=tuple(build.mappings), groups=build.groups, clusters=build.clusters)
-    return CompileResult(ir=gateway, envoy=render_envoy(gateway, settings), problems=diag.problems(),
-                         resources=tuple(r.ref for r in resources))
+    statuses = ingress_statuses(build.ingresses, by_kind.get("Service", []), settings, diag)
+    problems = diag.problems()
+    statuses += resource_statuses(resources, problems, mappings=settings.update_mapping_status)
+    envoy = _with_endpoints(render_envoy(gateway, settings), gateway, snapshot)
+    return CompileResult(ir=gateway, envoy=envoy, problems=problems,
+                         resources=tuple(r.ref for r in resources), status_updates=statuses)
+
+
+def _with_endpoints(envoy: EnvoyConfig, gateway: Gateway, snapshot: Snapshot) -> EnvoyConfig:
+    return dataclasses.replace(envoy, endpoints=render_load_assignments(load_assignments(gateway.clusters, snapshot)))
+
+
+def refresh_endpoints(previous: CompileResult, snapshot: Snapshot) -> CompileResult:
+    """When only Endpoints/EndpointSlices changed: the same compile result with new ClusterLoadAssignments.
+    Gives exactly what ``compile`` would, without compiling (nothing else reads endpoints)."""
+    return dataclasses.replace(previous, envoy=_with_endpoints(previous.envoy, previous.ir, snapshot))

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from diagd.compile.envoy.common import duration, socket_address, typed
+from diagd.compile.envoy.endpoints import eds_cluster
 from diagd.compile.ir.cluster import Cluster, Discovery
+from diagd.compile.ir.endpoints import endpoint_key
 
 __all__ = ["render_cluster", "http2_options"]
 
@@ -50,4 +52,6 @@ def render_cluster(cluster: Cluster) -> dict[str, Any]:
         out["typed_extension_protocol_options"] = http2_options()
     if upstream.tls_origination:
         out["transport_socket"] = _upstream_tls(cluster)
+    if upstream.discovery is Discovery.EDS:
+        return eds_cluster(out, endpoint_key(upstream))
     return out
