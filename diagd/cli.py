@@ -19,6 +19,7 @@ from diagd.compile.ir.serialize import to_json
 from diagd.diag_model import problem_json
 from diagd.envoy_probe import EnvoyReadyProbe
 from diagd.envoy_validate import validate_envoy
+from diagd.k8s_status import StatusWriter, kubernetes_patcher
 from diagd.reconfig import ReconfigWorker
 from diagd.settings import DiagdSettings
 from diagd.snapshot_reader import SnapshotReader
@@ -61,7 +62,9 @@ class DiagdServer(BaseApplication):  # type: ignore[misc]
         layout = self.settings.layout
         layout.ensure()
         holder = StateHolder(CompiledState(started=time.time()))
-        worker = ReconfigWorker(layout, self.settings.compile, holder, history=self.settings.history)
+        status = _status_writer(self.settings)
+        worker = ReconfigWorker(layout, self.settings.compile, holder, history=self.settings.history,
+                                on_applied=status.submit if status is not None else None)
         watch = BaseDirWatch(layout, worker.enqueue)
         watch.start()
         worker.start()
@@ -69,6 +72,19 @@ class DiagdServer(BaseApplication):  # type: ignore[misc]
                  self.settings.port, layout.base)
         return create_app(self.settings, holder, envoy_ready=EnvoyReadyProbe(self.settings.compile.ready_port),
                           worker_alive=lambda: worker.alive)
+
+
+def _status_writer(settings: DiagdSettings) -> StatusWriter | None:
+    """Status goes back to Kubernetes when diagd has credentials for it (KUBECONFIG, or in a pod)."""
+    if not settings.writes_status:
+        return None
+    try:
+        patch = kubernetes_patcher(settings.kubeconfig)
+    except Exception as exc:  # noqa: BLE001 - any configuration failure means: no status writes, said once
+        log.error("cannot load the Kubernetes configuration (%s) to write status: %s",
+                  settings.kubeconfig or "in-cluster", exc)
+        return None
+    return StatusWriter(patch).start()
 
 
 def _parser() -> argparse.ArgumentParser:

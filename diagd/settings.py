@@ -41,6 +41,12 @@ class DiagdSettings:
     log_level: int
     json_logging: bool
     history: int = 50
+    kubeconfig: str | None = None  # KUBECONFIG, for writing status back
+    in_cluster: bool = False  # KUBERNETES_SERVICE_HOST is set: the pod's ServiceAccount writes status
+
+    @property
+    def writes_status(self) -> bool:
+        return self.kubeconfig is not None or self.in_cluster
 
     @property
     def layout(self) -> BaseLayout:
@@ -62,6 +68,7 @@ class DiagdSettings:
             ads_port=env_port(env, "AMBASSADOR_ADS_PORT", 8003),
             secrets_dir=BaseLayout(base_dir).secrets_dir,
             strict_label_selectors=not _truthy(env, "DISABLE_STRICT_LABEL_SELECTORS"),
+            update_mapping_status=_truthy(env, "AMBASSADOR_UPDATE_MAPPING_STATUS"),
         )
         return cls(
             base_dir=base_dir,
@@ -72,4 +79,6 @@ class DiagdSettings:
             compile=compile_settings,
             log_level=parse_level(env.get("AES_LOG_LEVEL"), logging.INFO),
             json_logging=_truthy(env, "AMBASSADOR_JSON_LOGGING"),
+            kubeconfig=env.get("KUBECONFIG") or None,
+            in_cluster=bool(env.get("KUBERNETES_SERVICE_HOST")),
         )

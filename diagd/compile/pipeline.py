@@ -198,16 +198,17 @@ def compile(snapshot: Snapshot, settings: CompileSettings) -> CompileResult:  # 
     statuses = ingress_statuses(build.ingresses, by_kind.get("Service", []), settings, diag)
     problems = diag.problems()
     statuses += resource_statuses(resources, problems, mappings=settings.update_mapping_status)
-    envoy = _with_endpoints(render_envoy(gateway, settings), gateway, snapshot)
+    envoy = _with_endpoints(render_envoy(gateway, settings), gateway, snapshot, settings)
     return CompileResult(ir=gateway, envoy=envoy, problems=problems,
                          resources=tuple(r.ref for r in resources), status_updates=statuses)
 
 
-def _with_endpoints(envoy: EnvoyConfig, gateway: Gateway, snapshot: Snapshot) -> EnvoyConfig:
-    return dataclasses.replace(envoy, endpoints=render_load_assignments(load_assignments(gateway.clusters, snapshot)))
+def _with_endpoints(envoy: EnvoyConfig, gateway: Gateway, snapshot: Snapshot, settings: CompileSettings) -> EnvoyConfig:
+    assignments = load_assignments(gateway.clusters, snapshot, settings)
+    return dataclasses.replace(envoy, endpoints=render_load_assignments(assignments))
 
 
-def refresh_endpoints(previous: CompileResult, snapshot: Snapshot) -> CompileResult:
+def refresh_endpoints(previous: CompileResult, snapshot: Snapshot, settings: CompileSettings) -> CompileResult:
     """When only Endpoints/EndpointSlices changed: the same compile result with new ClusterLoadAssignments.
     Gives exactly what ``compile`` would, without compiling (nothing else reads endpoints)."""
-    return dataclasses.replace(previous, envoy=_with_endpoints(previous.envoy, previous.ir, snapshot))
+    return dataclasses.replace(previous, envoy=_with_endpoints(previous.envoy, previous.ir, snapshot, settings))

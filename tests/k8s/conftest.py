@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.k8s.apiserver import REPO, ApiServer, Etcd, build_apiserver
+from tests.k8s.apiserver import REPO, ApiServer, Etcd, build_apiserver, write_kubeconfig
 from tests.k8s.kube import Kube
 
 MANIFESTS = REPO / "manifests"
@@ -64,4 +64,18 @@ def namespace(kube: Kube, request: pytest.FixtureRequest) -> str:
     return kube.namespace(name)
 
 
-__all__ = ["MANIFESTS", "CRD_FILES", "install_crds"]
+def kubeconfig_for(kube: Kube, apiserver: ApiServer, namespace: str, account: str, path: Path) -> Path:
+    """A kubeconfig that acts as ServiceAccount ``namespace/account`` (a TokenRequest token)."""
+    token = kube.service_account_token(namespace, account)
+    return write_kubeconfig(path, server=apiserver.url, ca_file=apiserver.ca_file, token=token)
+
+
+@pytest.fixture
+def shipped_rbac_kubeconfig(kube: Kube, apiserver: ApiServer, tmp_path: Path) -> Path:
+    """Credentials of the ServiceAccount that manifests/rbac.yaml creates and binds to the shipped ClusterRole."""
+    kube.namespace("emissary")
+    kube.apply_file(MANIFESTS / "rbac.yaml")
+    return kubeconfig_for(kube, apiserver, "emissary", "emissary-py", tmp_path / "emissary-py.kubeconfig")
+
+
+__all__ = ["MANIFESTS", "CRD_FILES", "install_crds", "kubeconfig_for"]

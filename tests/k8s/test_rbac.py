@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.k8s.apiserver import ApiServer, write_kubeconfig
-from tests.k8s.conftest import MANIFESTS
+from tests.k8s.apiserver import ApiServer
+from tests.k8s.conftest import MANIFESTS, kubeconfig_for
 from tests.k8s.kube import Kube
 from tests.k8s.samples import sample
 from tests.k8s.watt_process import WattProcess
@@ -25,11 +25,6 @@ def _docs(name: str) -> list[dict[str, Any]]:
     return [d for d in yaml.safe_load_all((MANIFESTS / name).read_text()) if d]
 
 
-def _kubeconfig_for(kube: Kube, apiserver: ApiServer, account: str, path: Path) -> Path:
-    token = kube.service_account_token(NAMESPACE, account)
-    return write_kubeconfig(path, server=apiserver.url, ca_file=apiserver.ca_file, token=token)
-
-
 def _renamed(docs: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
     """The shipped ServiceAccount, role and binding under another name."""
     out = copy.deepcopy(docs)
@@ -41,11 +36,8 @@ def _renamed(docs: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
     return out
 
 
-def test_the_cluster_role_is_enough(kube: Kube, apiserver: ApiServer, tmp_path: Path) -> None:
-    kube.namespace(NAMESPACE)
-    kube.apply_all(_docs("rbac.yaml"))
-    config = _kubeconfig_for(kube, apiserver, "emissary-py", tmp_path / "sa.kubeconfig")
-    watt = WattProcess(tmp_path / "watt", config).start()
+def test_the_cluster_role_is_enough(kube: Kube, shipped_rbac_kubeconfig: Path, tmp_path: Path) -> None:
+    watt = WattProcess(tmp_path / "watt", shipped_rbac_kubeconfig).start()
     try:
         first = watt.wait(lambda s: s is not None, what="a snapshot")
         states = {k: v["state"] for k, v in first.header["source"]["kinds"].items()}
@@ -63,7 +55,7 @@ def test_the_namespaced_role_is_enough_in_single_namespace_mode(kube: Kube, apis
                                                                tmp_path: Path) -> None:
     kube.namespace(NAMESPACE)
     kube.apply_all(_renamed(_docs("rbac-namespaced.yaml"), "emissary-py-ns"))
-    config = _kubeconfig_for(kube, apiserver, "emissary-py-ns", tmp_path / "sa.kubeconfig")
+    config = kubeconfig_for(kube, apiserver, NAMESPACE, "emissary-py-ns", tmp_path / "sa.kubeconfig")
     env = {"AMBASSADOR_SINGLE_NAMESPACE": "true", "AMBASSADOR_NAMESPACE": NAMESPACE}
     watt = WattProcess(tmp_path / "watt", config, env=env).start()
     try:
@@ -85,7 +77,7 @@ def test_a_missing_verb_is_a_clear_permission_error(verb: str, kube: Kube, apise
     rule = next(r for r in role["rules"] if r["apiGroups"] == [AMBASSADOR_GROUP] and verb in r["verbs"])
     rule["verbs"].remove(verb)
     kube.apply_all(docs)
-    config = _kubeconfig_for(kube, apiserver, account, tmp_path / "sa.kubeconfig")
+    config = kubeconfig_for(kube, apiserver, NAMESPACE, account, tmp_path / "sa.kubeconfig")
     watt = WattProcess(tmp_path / "watt", config).start()
     try:
         snap = watt.wait(lambda s: s is not None and any(p["kind"] == "Mapping" and p["reason"] == "Forbidden"

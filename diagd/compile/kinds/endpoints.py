@@ -18,6 +18,7 @@ from typing import Any
 from diagd.compile.ir.cluster import Cluster, Discovery
 from diagd.compile.ir.endpoints import Endpoint, LoadAssignment, endpoint_key
 from diagd.compile.model.raw import as_list, as_mapping
+from diagd.compile.model.settings import CompileSettings
 from diagd.compile.model.source import Snapshot
 
 __all__ = ["ENDPOINT_KINDS", "EndpointData", "load_assignments", "eds_keys"]
@@ -29,9 +30,9 @@ SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 _Key = tuple[str, str]  # (namespace, name)
 
 
-def _meta(body: Mapping[str, Any]) -> tuple[_Key, Mapping[str, Any]]:
+def _meta(body: Mapping[str, Any], default_namespace: str) -> tuple[_Key, Mapping[str, Any]]:
     meta = as_mapping(body.get("metadata"))
-    return (str(meta.get("namespace") or ""), str(meta.get("name") or "")), meta
+    return (str(meta.get("namespace") or default_namespace), str(meta.get("name") or "")), meta
 
 
 @dataclass(slots=True)
@@ -41,16 +42,16 @@ class EndpointData:
     slices: dict[_Key, list[Mapping[str, Any]]] = field(default_factory=dict)  # by owning Service
 
     @classmethod
-    def from_snapshot(cls, snapshot: Snapshot) -> EndpointData:
+    def from_snapshot(cls, snapshot: Snapshot, default_namespace: str) -> EndpointData:
         data = cls()
         for obj in snapshot.objects:
             body = obj.body
             if isinstance(body, Mapping) and body.get("kind") in _INPUT_KINDS:
-                data.add(body)
+                data.add(body, default_namespace)
         return data
 
-    def add(self, body: Mapping[str, Any]) -> None:
-        key, meta = _meta(body)
+    def add(self, body: Mapping[str, Any], default_namespace: str) -> None:
+        key, meta = _meta(body, default_namespace)
         kind = body.get("kind")
         if kind == "Service":
             self.services[key] = as_list(as_mapping(body.get("spec")).get("ports"))
@@ -118,12 +119,13 @@ def eds_keys(clusters: Iterable[Cluster]) -> tuple[str, ...]:
     return tuple(sorted({endpoint_key(c.upstream) for c in clusters if c.upstream.discovery is Discovery.EDS}))
 
 
-def load_assignments(clusters: Iterable[Cluster], snapshot: Snapshot) -> tuple[LoadAssignment, ...]:
+def load_assignments(clusters: Iterable[Cluster], snapshot: Snapshot, settings: CompileSettings) -> tuple[
+        LoadAssignment, ...]:
     """One assignment per EDS key the clusters use, sorted by key."""
     keys = eds_keys(clusters)
     if not keys:
         return ()
-    data = EndpointData.from_snapshot(snapshot)
+    data = EndpointData.from_snapshot(snapshot, settings.namespace)
     out = []
     for key in keys:
         _, namespace, service, port = key.split("/")

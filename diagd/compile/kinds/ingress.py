@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from diagd.compile.kinds.resources import Resource
+from diagd.compile.kinds.status import from_kubernetes
 from diagd.compile.model.problems import Diagnostics, ResourceRef
 from diagd.compile.model.raw import as_mapping
 from diagd.compile.model.settings import CompileSettings
@@ -178,6 +179,7 @@ def own_service(services: Sequence[Resource], settings: CompileSettings) -> Reso
 
 def ingress_statuses(ingresses: Sequence[Resource], services: Sequence[Resource], settings: CompileSettings,
                      diag: Diagnostics) -> tuple[StatusUpdate, ...]:
+    ingresses = [i for i in ingresses if from_kubernetes(i)]
     if not ingresses:
         return ()
     service = own_service(services, settings)

@@ -13,19 +13,21 @@ from diagd.compile.kinds.resources import Resource
 from diagd.compile.model.problems import Problem, Severity
 from diagd.compile.model.status import StatusUpdate
 
-__all__ = ["resource_statuses"]
+__all__ = ["resource_statuses", "from_kubernetes"]
 
 
-def _from_kubernetes(res: Resource) -> bool:
+def from_kubernetes(res: Resource) -> bool:
+    """The object itself came from Kubernetes (so it has a status to write)."""
     loc = res.ref.location
     return loc.file is None and loc.parent is None and loc.kind == res.kind and loc.name == res.name
 
 
-def _first_errors(problems: Iterable[Problem]) -> dict[str, str]:
-    errors: dict[str, str] = {}
+def _first_errors(problems: Iterable[Problem]) -> dict[tuple[str | None, str], str]:
+    """By (kind, key): a Host and a Mapping of the same name share their Emissary-style key."""
+    errors: dict[tuple[str | None, str], str] = {}
     for problem in problems:
         if problem.severity is Severity.ERROR:
-            errors.setdefault(problem.rkey, f"{problem.reason}: {problem.message}")
+            errors.setdefault((problem.kind, problem.rkey), f"{problem.reason}: {problem.message}")
     return errors
 
 
@@ -34,9 +36,9 @@ def resource_statuses(resources: Sequence[Resource], problems: Sequence[Problem]
     errors = _first_errors(problems)
     updates = []
     for res in resources:
-        if not _from_kubernetes(res):
+        if not from_kubernetes(res):
             continue
-        error = errors.get(res.ref.rkey)
+        error = errors.get((res.kind, res.ref.rkey))
         if res.kind == "Host":
             status = {"state": "Error", "errorReason": error} if error else {"state": "Ready", "errorReason": None}
         elif res.kind == "Mapping" and mappings:
