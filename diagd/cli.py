@@ -8,24 +8,19 @@ import logging
 import os
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger as GunicornLogger
 
-from diagd.app import create_app
-from diagd.compile import compile
-from diagd.compile.ir.serialize import to_json
-from diagd.diag_model import problem_json
-from diagd.envoy_probe import EnvoyReadyProbe
-from diagd.envoy_validate import validate_envoy
-from diagd.k8s_status import StatusWriter, kubernetes_patcher
-from diagd.reconfig import ReconfigWorker
 from diagd.settings import DiagdSettings
-from diagd.snapshot_reader import SnapshotReader
-from diagd.state import CompiledState, StateHolder
-from diagd.watch import BaseDirWatch
 from watt.formats.logs import configure_logging
+
+if TYPE_CHECKING:
+    from diagd.k8s_status import StatusWriter
+
+# The app, the compiler and their libraries are imported in the worker (``load``) and by the offline commands, not
+# at module level: the gunicorn master never needs them, and importing them there would cost it ~12 MiB.
 
 __all__ = ["main"]
 
@@ -58,6 +53,12 @@ class DiagdServer(BaseApplication):  # type: ignore[misc]
             self.cfg.set("control_socket_disable", True)
 
     def load(self) -> Any:
+        from diagd.app import create_app
+        from diagd.envoy_probe import EnvoyReadyProbe
+        from diagd.reconfig import ReconfigWorker
+        from diagd.state import CompiledState, StateHolder
+        from diagd.watch import BaseDirWatch
+
         configure_logging("diagd", level=self.settings.log_level, json_lines=self.settings.json_logging)
         layout = self.settings.layout
         layout.ensure()
@@ -78,6 +79,8 @@ def _status_writer(settings: DiagdSettings) -> StatusWriter | None:
     """Status goes back to Kubernetes when diagd has credentials for it (KUBECONFIG, or in a pod)."""
     if not settings.writes_status:
         return None
+    from diagd.k8s_status import StatusWriter, kubernetes_patcher
+
     try:
         patch = kubernetes_patcher(settings.kubeconfig)
     except Exception as exc:  # noqa: BLE001 - any configuration failure means: no status writes, said once
@@ -99,6 +102,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _offline(command: str, path: str, settings: DiagdSettings) -> int:
+    from diagd.compile import compile
+    from diagd.compile.ir.serialize import to_json
+    from diagd.diag_model import problem_json
+    from diagd.envoy_validate import validate_envoy
+    from diagd.snapshot_reader import SnapshotReader
+
     _, snapshot = SnapshotReader(path).read()
     result = compile(snapshot, settings.compile)
     errors = [problem_json(p) for p in result.problems]

@@ -1,0 +1,121 @@
+"""``make bench``: speed, memory and zero-drop reconfiguration, measured in one run, printed and saved as JSON.
+
+    python -m bench                 # sizes 100, 1,000, 10,000 (about 10–15 minutes here)
+    python -m bench --sizes 100 1000 --changes 10 --skip-growth   # a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import change_latency, compile_cpu, dataplane, memory, zero_drop
+from bench.generate import Shape, generate
+from bench.peak import peak_rss_mib
+from bench.targets import evaluate
+from tests.builders import host, to_yaml
+from tests.support.gateway import Gateway
+from tests.support.upstreams import EchoServer
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def _gateway_run(size: int, args: argparse.Namespace, primary: EchoServer, canary: EchoServer) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix=f"bench-gw-{size}-") as tmp:
+        gw = Gateway(Path(tmp), env={"AMBASSADOR_DRAIN_TIME": "600", "ENVOY_CONCURRENCY": "1"})
+        counts = generate(Shape.for_size(size), gw.config, http_port=gw.ports.http, https_port=gw.ports.https)
+        gw.write("bench-host.yaml", to_yaml(host("bench-any", "*")))
+        started = time.monotonic()
+        gw.start(ready_timeout=300)
+        row: dict[str, Any] = {"size": size, "counts": counts, "ready_s": round(time.monotonic() - started, 1)}
+        try:
+            row["latency"] = change_latency.summarise(change_latency.measure(gw, primary.address, changes=args.changes))
+            row["envoy_counts"] = gw.diag()["envoy_counts"]
+            children = gw.children()
+            row["memory"] = {**memory.snapshot(gw),
+                             "control_plane_peak_mib": sum(peak_rss_mib(p) for n, p in children.items() if n != "envoy"),
+                             "envoy_peak_mib": peak_rss_mib(children["envoy"])}
+            if size == args.growth_size and not args.skip_growth:
+                row["growth"] = memory.growth(gw, primary.address, reconfigs=args.growth_reconfigs)
+            if size == args.growth_size:
+                row["zero_drop"] = zero_drop.measure(gw, primary.address, canary.address)
+        finally:
+            gw.stop()
+    return row
+
+
+def _print(results: dict[str, Any]) -> None:
+    print(f"\nmachine: {results['machine']}")
+    print("\n## Compile CPU (process time, medians)")
+    print("| Mappings | routes | clusters | full compile | one change: compile | one change: read+compile+write |")
+    print("|---|---|---|---|---|---|")
+    for r in results["compile"]:
+        print(f"| {r['size']:,} | {r['routes']:,} | {r['clusters']:,} | {r['full_compile_s'] * 1000:.0f} ms | "
+              f"{r['one_change_compile_s'] * 1000:.1f} ms | {r['one_change_diagd_path_s'] * 1000:.1f} ms |")
+    print("\n## Change → live through Envoy, and memory")
+    print("| Mappings | p50 | p90 | p99 | phases (median ms): snapshot/compile/write/push/ack | control plane RSS "
+          "(peak) | control plane PSS | Envoy RSS (peak) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for g in results["gateways"]:
+        lat, mem, ph = g["latency"], g["memory"], g["latency"]["phase_medians_ms"]
+        phases = "/".join(f"{ph[p]:.1f}" for p in ("snapshot", "compile", "write", "push", "ack"))
+        print(f"| {g['size']:,} | {lat['p50_ms']:.0f} ms | {lat['p90_ms']:.0f} ms | {lat['p99_ms']:.0f} ms | {phases} | "
+              f"{mem['control_plane_total_mib']:.0f} MiB ({mem['control_plane_peak_mib']:.0f}) | "
+              f"{mem['control_plane_pss_total_mib']:.0f} MiB | "
+              f"{mem['envoy_mib']:.0f} MiB ({mem['envoy_peak_mib']:.0f}) |")
+    if results.get("growth"):
+        g = results["growth"]
+        print(f"\nGrowth over {g['reconfigs']} reconfigs: control plane {g['before']['control_plane_total_mib']:.1f} → "
+              f"{g['after']['control_plane_total_mib']:.1f} MiB ({g['control_plane_growth'] * 100:+.1f} %)")
+    if results.get("zero_drop"):
+        z = results["zero_drop"]
+        print(f"Zero drop: {z['requests']:,} requests during {z['reconfigs']} reconfigs {z['changes']}: "
+              f"{z['non_2xx']} non-2xx, {z['socket_errors']} socket errors")
+    if results.get("dataplane"):
+        d = results["dataplane"]
+        print(f"Data plane: ours {d['ours']['rps']:.0f} req/s p99 {d['ours']['p99_ms']:.2f} ms; minimal "
+              f"{d['minimal']['rps']:.0f} req/s p99 {d['minimal']['p99_ms']:.2f} ms; ratio {d['rps_ratio']:.3f}")
+    print("\n## Targets")
+    print("| target | measured | met |\n|---|---|---|")
+    for name, measured, met in results["targets"]:
+        print(f"| {name} | {measured} | {'yes' if met else 'NO' if met is False else '—'} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 10000])
+    parser.add_argument("--changes", type=int, default=30)
+    parser.add_argument("--growth-size", type=int, default=1000)
+    parser.add_argument("--growth-reconfigs", type=int, default=1000)
+    parser.add_argument("--skip-growth", action="store_true")
+    args = parser.parse_args()
+    started = time.monotonic()
+    load = os.getloadavg()
+    results: dict[str, Any] = {"machine": f"{platform.node()} {os.cpu_count()} CPUs, load {load[0]:.2f}/"
+                                          f"{load[1]:.2f}/{load[2]:.2f} at start", "started": time.time()}
+    results["compile"] = [compile_cpu.measure(size) for size in args.sizes]
+    with EchoServer("bench-primary") as primary, EchoServer("bench-canary") as canary:
+        results["gateways"] = [_gateway_run(size, args, primary, canary) for size in args.sizes]
+    for row in results["gateways"]:
+        for key in ("growth", "zero_drop"):
+            if key in row:
+                results[key] = row.pop(key)
+    results["dataplane"] = dataplane.measure()
+    results["targets"] = evaluate(results)
+    results["seconds"] = round(time.monotonic() - started, 1)
+    _print(results)
+    print(f"\nbench took {results['seconds']:.0f} s; load average at end {os.getloadavg()[0]:.2f}")
+    RESULTS.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for path in (RESULTS / f"bench-{stamp}.json", RESULTS / "latest.json"):
+        path.write_text(json.dumps(results, indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+"""Data-plane efficiency: requests/s and p99 through our generated configuration against a hand-written minimal
+Envoy configuration for the same route, same Envoy binary, same run. The upstream is a third Envoy answering with a
+direct response, so the upstream is never the bottleneck. Runs alternate A, B, A, B… and medians are compared."""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from diagd.compile import compile
+from diagd.compile.envoy.output import static_bootstrap
+from diagd.compile.model.settings import CompileSettings
+from tests.builders import host, listener, mapping, to_yaml
+from tests.support.envoy import start_envoy
+from tests.support.http import request
+from tests.support.ports import free_port
+from tests.support.processes import stop, wait_until
+from tests.support.snapshots import snapshot_from_text
+
+__all__ = ["measure"]
+
+_HCM = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
+_ROUTER = {"name": "envoy.filters.http.router",
+           "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"}}
+
+
+def _listener(port: int, routes: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"name": "l", "address": {"socket_address": {"address": "127.0.0.1", "port_value": port}},
+            "filter_chains": [{"filters": [{"name": "envoy.filters.network.http_connection_manager", "typed_config": {
+                "@type": _HCM, "stat_prefix": "l", "http_filters": [_ROUTER],
+                "route_config": {"name": "r", "virtual_hosts": [{"name": "v", "domains": ["*"], "routes": routes}]}}}]}]}
+
+
+def _upstream(port: int) -> dict[str, Any]:
+    body = {"inline_string": "x" * 64}
+    return {"static_resources": {"listeners": [_listener(port, [
+        {"match": {"prefix": "/"}, "direct_response": {"status": 200, "body": body}}])]}}
+
+
+def _minimal(port: int, upstream: int) -> dict[str, Any]:
+    cluster = {"name": "c", "type": "STATIC", "connect_timeout": "3s", "load_assignment": {"cluster_name": "c",
+               "endpoints": [{"lb_endpoints": [{"endpoint": {"address": {"socket_address": {
+                   "address": "127.0.0.1", "port_value": upstream}}}}]}]}}
+    route = {"match": {"prefix": "/load/"}, "route": {"cluster": "c", "prefix_rewrite": "/"}}
+    return {"static_resources": {"listeners": [_listener(port, [route])], "clusters": [cluster]}}
+
+
+def _ours(port: int, upstream: int, admin: int) -> dict[str, Any]:
+    text = to_yaml(listener("http", port), host("any"), mapping("load", "/load/", f"127.0.0.1:{upstream}"))
+    settings = CompileSettings(envoy_bind_address="127.0.0.1", admin_port=admin, ready_port=free_port())
+    config = static_bootstrap(compile(snapshot_from_text(text), settings).envoy)
+    config.pop("admin", None)
+    return config
+
+
+def _wrk(port: int, seconds: int, connections: int) -> dict[str, float]:
+    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
+                          f"http://127.0.0.1:{port}/load/"], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]  # type: ignore[union-attr]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": rps, "p99_ms": float(p99.group(1)) * scale,  # type: ignore[union-attr]
+            "non_2xx": float(errors.group(1)) if errors else 0.0}
+
+
+def measure(*, rounds: int = 4, seconds: int = 5, connections: int = 16) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="bench-dp-") as tmp:
+        up_port, ours_port, min_port = free_port(), free_port(), free_port()
+        configs = {"upstream": _upstream(up_port), "ours": _ours(ours_port, up_port, free_port()),
+                   "minimal": _minimal(min_port, up_port)}
+        procs = {}
+        for name, config in configs.items():
+            path = Path(tmp) / f"{name}.json"
+            path.write_text(json.dumps(config))
+            procs[name] = start_envoy(str(path), log_path=str(Path(tmp) / f"{name}.log"))
+        try:
+            for port in (up_port, ours_port, min_port):
+                wait_until(lambda p=port: request(p, "/load/").status == 200, timeout=30, what=f"envoy on {port}")
+            runs: dict[str, list[dict[str, float]]] = {"ours": [], "minimal": []}
+            _wrk(ours_port, 2, connections), _wrk(min_port, 2, connections)  # warm up both
+            for _ in range(rounds):
+                runs["ours"].append(_wrk(ours_port, seconds, connections))
+                runs["minimal"].append(_wrk(min_port, seconds, connections))
+        finally:
+            for proc in procs.values():
+                stop(proc)
+    med = {k: {m: statistics.median(r[m] for r in v) for m in ("rps", "p99_ms", "non_2xx")} for k, v in runs.items()}
+    return {"ours": med["ours"], "minimal": med["minimal"], "rps_ratio": med["ours"]["rps"] / med["minimal"]["rps"],
+            "p99_ratio": med["ours"]["p99_ms"] / med["minimal"]["p99_ms"], "runs": runs}
