@@ -28,6 +28,7 @@ from diagd.compile.kinds import module as module_kind
 from diagd.compile.kinds import resolvers as resolver_kind
 from diagd.compile.kinds.annotations import expand_annotations
 from diagd.compile.kinds.endpoints import load_assignments
+from diagd.compile.kinds.gateway_api import set_aside_gateway_api
 from diagd.compile.kinds.ingress import ingress_statuses, translate_ingresses
 from diagd.compile.kinds.sources import report_source_problems
 from diagd.compile.kinds.status import resource_statuses
@@ -184,7 +185,7 @@ def compile(snapshot: Snapshot, settings: CompileSettings) -> CompileResult:  # 
     """Compile one snapshot into IR and Envoy configuration. Pure: no I/O, no environment, no clock."""
     diag = Diagnostics()
     report_source_problems(snapshot.meta, diag)
-    resources = collect_resources(expand_annotations(snapshot, diag), settings, diag)
+    resources = collect_resources(expand_annotations(set_aside_gateway_api(snapshot, diag), diag), settings, diag)
     by_kind: dict[str, list[Resource]] = {}
     for res in resources:
         by_kind.setdefault(res.kind, []).append(res)

@@ -187,3 +187,14 @@ def test_source_problems_become_diag_problems() -> None:
     problems = compile(Snapshot(objects=tuple(base()), meta=meta), SETTINGS).problems
     found = {(p.severity.value, p.reason, p.message) for p in problems if p.rkey == "-global-"}
     assert {("notice", "KindNotServed", "no CRD"), ("error", "Forbidden", "cannot watch")} <= found
+
+
+def test_gateway_api_objects_are_set_aside_with_one_notice() -> None:
+    route = {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute", "metadata": {"name": "r"},
+             "spec": {"parentRefs": [{"name": "gw"}]}}
+    gateway = {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway", "metadata": {"name": "gw"},
+               "spec": {"gatewayClassName": "gc", "listeners": []}}
+    problems = compile(Snapshot(objects=(*base(), kube(route), kube(gateway))), SETTINGS).problems
+    assert [p.reason for p in problems if p.severity.value == "error"] == []
+    (notice,) = [p for p in problems if p.reason == "GatewayAPINotCompiled"]
+    assert "2 Gateway API objects (Gateway, HTTPRoute)" in notice.message
