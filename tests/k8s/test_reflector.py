@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import yaml
 
 from tests.k8s.apiserver import ApiServer, Etcd
 from tests.k8s.conftest import MANIFESTS, install_crds
@@ -42,26 +42,35 @@ class Running:
             assert not thread.is_alive(), f"{reflector.kind.resource} reflector did not stop"
 
 
-@pytest.fixture
-def running() -> Iterator[Running]:
+def _names(reflector: Reflector) -> set[str]:
+    return {json.loads(line)["object"]["location"]["name"] for line in reflector.lines()}
+
+
+@pytest.fixture(scope="module")
+def resumed(kube: Kube) -> Iterator[dict[str, Reflector]]:
+    """Every kind watched with a 1 s server timeout; once each has watched three times, one object of each kind is
+    created."""
+    namespace = kube.namespace("resume")
     threads = Running()
-    yield threads
+    reflectors = {kind.kind: threads.start(Reflector(kube.client, kind, Scope(namespace=namespace), watch_timeout=1,
+                                                     on_change=lambda: None)) for kind in KINDS}
+    wait_until(lambda: all(r.stats.watches >= 3 for r in reflectors.values()), timeout=60,
+               what="three watches per kind, each ended by the server")
+    for kind in KINDS:
+        kube.create(sample(kind.kind, namespace, _resume_name(kind)))
+    yield reflectors
     threads.stop()
 
 
-def _names(reflector: Reflector) -> set[str]:
-    return {yaml.safe_load(line)["object"]["location"]["name"] for line in reflector.lines()}
+def _resume_name(kind: WatchedKind) -> str:
+    return "late" if kind.namespaced else "resume-late"
 
 
-def test_watch_timeout_resumes_without_a_relist(kube: Kube, namespace: str, running: Running) -> None:
-    mapping = next(k for k in KINDS if k.kind == "Mapping")
-    changes: list[int] = []
-    reflector = running.start(Reflector(kube.client, mapping, Scope(namespace=namespace), watch_timeout=1,
-                                        on_change=lambda: changes.append(1)))
-    wait_until(lambda: reflector.stats.watches >= 3, timeout=30, what="three watches, each ended by the server")
-    assert reflector.stats.lists == 1
-    kube.create(sample("Mapping", namespace, "late"))
-    wait_until(lambda: _names(reflector) == {"late"}, timeout=10, what="an object created after three timeouts")
+@pytest.mark.parametrize("kind", [k.kind for k in KINDS])
+def test_watch_timeout_resumes_without_a_relist(kind: str, resumed: dict[str, Reflector]) -> None:
+    reflector = resumed[kind]
+    name = _resume_name(reflector.kind)
+    wait_until(lambda: name in _names(reflector), timeout=20, what=f"an object created after three {kind} watches")
     assert reflector.stats.lists == 1 and reflector.stats.gone == 0 and reflector.stats.errors == 0
 
 

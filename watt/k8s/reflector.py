@@ -26,7 +26,7 @@ from typing import Any
 
 import urllib3
 
-from watt.k8s.client import ApiError, KubeClient
+from watt.k8s.client import ApiError, KubeClient, WatchStream
 from watt.k8s.objects import ObjectKey, object_key, snapshot_line
 from watt.kinds import WatchedKind
 
@@ -102,7 +102,7 @@ class Reflector:
         self._store = _Store()
         self._lock = threading.Lock()
         self._stream_lock = threading.Lock()
-        self._stream: Any = None
+        self._stream: WatchStream | None = None
         self._stop = threading.Event()
 
     # --- reading the store (any thread) ---------------------------------------------------------------------
@@ -156,7 +156,7 @@ class Reflector:
 
     # --- list -----------------------------------------------------------------------------------------------
     def relist(self) -> None:
-        """List every page; the store becomes exactly what was listed. Raises ApiError, Gone."""
+        """List every page; the store becomes exactly what was listed. Raises ApiError."""
         version, items, resource_version = self._list_all()
         fresh: dict[ObjectKey, str] = {}
         for raw in items:
@@ -170,11 +170,11 @@ class Reflector:
         self.stats.lists += 1
         self.version, self.resource_version = version, resource_version
         first = self.settled is not Settled.LISTED
-        self._settle(Settled.LISTED, None)
+        self._settle(Settled.LISTED, None)  # notifies when this is the kind's first answer
         log.log(logging.INFO if first or vanished else logging.DEBUG, "%s %s: listed %d objects%s at %s",
                 self.kind.resource, version, len(fresh), f" ({vanished} gone since the last list)" if vanished else "",
                 resource_version)
-        if changed or first:
+        if changed:
             self.on_change()
 
     def _list_all(self) -> tuple[str, list[Mapping[str, Any]], str]:
@@ -297,5 +297,5 @@ class Reflector:
             log.info("%s: %s resolved", self.kind.resource, self.problem.reason)
         first = self.settled is Settled.PENDING and state is not Settled.PENDING
         self.settled, self.problem = state, problem
-        if changed or first:
+        if changed:
             self.on_change()
