@@ -119,7 +119,7 @@ def _offline(command: str, path: str, settings: DiagdSettings) -> int:
     for problem in errors:
         print(f"{problem['severity']}: {problem['rkey']} ({problem['location']}): {problem['reason']}: "
               f"{problem['message']}")
-    outcome = validate_envoy(result.envoy)
+    outcome = validate_envoy(result.envoy, secret_files=result.secret_files)
     print(f"envoy --mode validate: {'OK' if outcome.ok else 'FAILED'}")
     if not outcome.ok:
         print(outcome.output)

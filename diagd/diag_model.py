@@ -13,7 +13,7 @@ from diagd.compile.ir.matches import PathKind
 from diagd.compile.model.problems import Problem, Severity
 from diagd.state import CompiledState
 
-__all__ = ["diag_document", "route_info", "problem_json", "VERSION"]
+__all__ = ["diag_document", "route_info", "tcp_info", "tls_info", "problem_json", "VERSION"]
 
 VERSION = "0.1.0"
 
@@ -55,12 +55,33 @@ def route_info(ir: Gateway) -> list[dict[str, Any]]:
                         "rewrite": mapping.rewrite,
                         "precedence": mapping.precedence,
                         "timeout_ms": mapping.timeout_ms,
+                        "redirect": mapping.redirect.host if mapping.redirect is not None else None,
+                        "shadows": [s.cluster for s in ir.groups[variant.group].shadows],
+                        "docs": dict(mapping.docs),
                         "group_id": ir.groups[variant.group].group_id,
                         "source": mapping.ref.rkey,
                         "source_kind": mapping.ref.kind,
                         "source_name": f"{mapping.ref.namespace}/{mapping.ref.name}",
                     })
     return rows
+
+
+def tcp_info(ir: Gateway) -> list[dict[str, Any]]:
+    """One row per TCPMapping: port, SNI host, upstream, and whether TLS is terminated, passed through or neither."""
+    return [{"name": f"{t.ref.namespace}/{t.ref.name}", "source": t.ref.rkey, "port": t.port, "host": t.host,
+             "service": t.upstream.service, "weight": t.weight,
+             "tls": "terminate" if t.tls is not None else "passthrough" if t.host else None}
+            for t in ir.tcp_mappings]
+
+
+def tls_info(ir: Gateway) -> list[dict[str, Any]]:
+    """TLS contexts by name, with the Secret they use (never its content)."""
+    contexts = list(ir.tls_contexts) + [h.tls for h in ir.hosts if h.tls is not None and h.tls not in ir.tls_contexts]
+    return [{"name": c.name, "hosts": list(c.hosts),
+             "secret": c.certificate.secret if c.certificate is not None else None,
+             "ca_secret": c.ca_certificate.secret if c.ca_certificate is not None else None,
+             "cert_required": c.cert_required, "min_tls_version": c.min_tls_version,
+             "max_tls_version": c.max_tls_version, "alpn_protocols": list(c.alpn_protocols)} for c in contexts]
 
 
 def _result_parts(result: CompileResult) -> dict[str, Any]:
@@ -78,6 +99,8 @@ def _result_parts(result: CompileResult) -> dict[str, Any]:
         "clusters": [{"name": c.name, "service": c.upstream.service, "sources": [s.rkey for s in c.sources]}
                      for c in result.ir.clusters],
         "envoy_counts": result.envoy.counts(),
+        "tcp_mappings": tcp_info(result.ir),
+        "tlscontexts": tls_info(result.ir),
     }
 
 
@@ -98,6 +121,6 @@ def diag_document(state: CompiledState, *, envoy_ready: bool, ambassador_id: str
                      "history": [r.to_json() for r in state.history]},
     }
     empty = {"errors": [], "notices": [], "problems": [], "ambassador_resources": [], "resource_counts": {},
-             "route_info": [], "clusters": [], "envoy_counts": {}}
+             "route_info": [], "clusters": [], "envoy_counts": {}, "tcp_mappings": [], "tlscontexts": []}
     doc.update(_result_parts(state.result) if state.result is not None else empty)
     return doc

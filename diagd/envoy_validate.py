@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from diagd.compile.envoy.output import EnvoyConfig, static_bootstrap
@@ -30,15 +31,22 @@ class ValidateResult:
     output: str
 
 
-def validate_envoy(config: EnvoyConfig, *, timeout: float = 60.0) -> ValidateResult:
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
-        json.dump(static_bootstrap(config), handle)
-        path = handle.name
-    try:
+def validate_envoy(config: EnvoyConfig, *, timeout: float = 60.0,
+                   secret_files: Mapping[str, bytes] | None = None) -> ValidateResult:
+    """Validate offline. ``secret_files`` (a compile's PEM files) are written to a private temporary directory and
+    the configuration's references to them are pointed there, so no shared directory is touched."""
+    with tempfile.TemporaryDirectory(prefix="emissary-validate-") as tmp:
+        text = json.dumps(static_bootstrap(config))
+        for original, data in (secret_files or {}).items():
+            local = os.path.join(tmp, os.path.basename(original))
+            with open(os.open(local, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
+                handle.write(data)
+            text = text.replace(json.dumps(original), json.dumps(local))
+        path = os.path.join(tmp, "bootstrap.json")
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
         proc = subprocess.run(
             [envoy_binary(), "--mode", "validate", "-c", path, "--disable-hot-restart", "-l", "error"],
             capture_output=True, text=True, timeout=timeout, check=False,
         )
         return ValidateResult(ok=proc.returncode == 0, output=(proc.stdout + proc.stderr).strip())
-    finally:
-        os.unlink(path)

@@ -58,9 +58,12 @@ class Publisher:
         self.layout = layout
         self._previous_files: set[str] = self._files_of_existing_manifest()
         self._bootstrap: bytes | None = None
+        self._previous_secrets: set[str] = set()
 
-    def publish(self, envoy: EnvoyConfig, meta: Mapping[str, Any]) -> tuple[Manifest, PublishStats]:
+    def publish(self, envoy: EnvoyConfig, meta: Mapping[str, Any], *,
+                secret_files: Mapping[str, bytes] | None = None) -> tuple[Manifest, PublishStats]:
         os.makedirs(self.layout.envoy_dir, exist_ok=True)
+        self._write_secrets(secret_files or {})
         pending: dict[str, bytes] = {}
 
         def add(prefix: str, resource: Mapping[str, Any]) -> str:
@@ -96,6 +99,26 @@ class Publisher:
             chunks = [add("vh", {"routes": chunk}) for chunk in route_chunks(vhost.get("routes", ()))]
             vhosts.append({"file": add("vh", head), "routes": chunks})
         return {"name": str(config["name"]), "file": add("rds", base), "virtual_hosts": vhosts}
+
+    def _write_secrets(self, files: Mapping[str, bytes]) -> None:
+        """PEM files (named by content hash) before the configuration that references them; mode 0600. Files of
+        the previous configuration stay until the next one, as Envoy may still be loading them."""
+        secrets_dir = self.layout.secrets_dir
+        os.makedirs(secrets_dir, mode=0o700, exist_ok=True)
+        names = {os.path.basename(p) for p in files}
+        for path, data in files.items():
+            target = os.path.join(secrets_dir, os.path.basename(path))
+            if os.path.dirname(os.path.abspath(path)) != os.path.abspath(secrets_dir):
+                log.warning("secret file %s is outside %s; writing it there", os.path.basename(path), secrets_dir)
+            if not os.path.exists(target):
+                atomic_write(target, data, mode=0o600)
+        for name in os.listdir(secrets_dir):
+            if name not in names and name not in self._previous_secrets and not is_temp_name(name):
+                try:
+                    os.unlink(os.path.join(secrets_dir, name))
+                except FileNotFoundError:
+                    pass
+        self._previous_secrets = names
 
     def _write_new(self, pending: Mapping[str, bytes]) -> list[str]:
         written = []

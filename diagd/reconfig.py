@@ -103,7 +103,7 @@ class ReconfigWorker:
         meta = {"snapshot_seq": seq, "change_seen": header.get("change_seen", compiled),
                 "snapshot_written": header.get("written", compiled), "compiled": compiled}
         try:
-            _, stats = self._publisher.publish(result.envoy, meta)
+            _, stats = self._publisher.publish(result.envoy, meta, secret_files=result.secret_files)
         except OSError as exc:
             log.error("cannot write Envoy configuration under %s: %s; Envoy keeps the last good configuration",
                       self.layout.envoy_dir, exc)

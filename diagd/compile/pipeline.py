@@ -1,13 +1,13 @@
 """The compiler's steps, in the one order they run. ``compile`` is the package's entry point.
 
-snapshot → resources (common rules) → Module options → Listeners → Hosts → Mappings → clusters → groups → plan →
-Envoy. Every step records problems per resource and lets the rest go on.
+snapshot → resources (common rules) → Module options → Secrets → TLSContexts → Listeners → Hosts → Mappings →
+TCPMappings → clusters → groups → plan → Envoy. Every step records problems per resource and lets the rest go on.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from diagd.compile.envoy.endpoints import render_load_assignments
@@ -21,20 +21,26 @@ from diagd.compile.ir.listener import Listener
 from diagd.compile.ir.mapping import HttpMapping
 from diagd.compile.ir.module import GatewayOptions
 from diagd.compile.ir.plan import plan_listeners
+from diagd.compile.ir.tcp import TcpMapping
+from diagd.compile.ir.tcp_plan import synthesized_listeners, tcp_chains_by_port
+from diagd.compile.ir.tls import TLSContext
 from diagd.compile.kinds import host as host_kind
 from diagd.compile.kinds import listener as listener_kind
 from diagd.compile.kinds import mapping as mapping_kind
 from diagd.compile.kinds import module as module_kind
 from diagd.compile.kinds import resolvers as resolver_kind
+from diagd.compile.kinds import tcpmapping as tcpmapping_kind
+from diagd.compile.kinds import tlscontext as tlscontext_kind
 from diagd.compile.kinds.annotations import expand_annotations
+from diagd.compile.kinds.context import KindContext
 from diagd.compile.kinds.endpoints import load_assignments
 from diagd.compile.kinds.gateway_api import set_aside_gateway_api
 from diagd.compile.kinds.ingress import ingress_statuses, translate_ingresses
-from diagd.compile.kinds.sources import report_source_problems
-from diagd.compile.kinds.status import resource_statuses
-from diagd.compile.kinds.context import KindContext
 from diagd.compile.kinds.probes import probe_mappings
 from diagd.compile.kinds.resources import AMBASSADOR_KINDS, Resource, collect_resources
+from diagd.compile.kinds.secrets import FALLBACK_SECRET, SecretStore
+from diagd.compile.kinds.sources import report_source_problems
+from diagd.compile.kinds.status import resource_statuses
 from diagd.compile.model.problems import Diagnostics, Problem, ResourceRef
 from diagd.compile.model.settings import CompileSettings
 from diagd.compile.model.source import Location, Snapshot
@@ -42,15 +48,20 @@ from diagd.compile.model.status import StatusUpdate
 
 __all__ = ["compile", "refresh_endpoints", "CompileResult", "STEPS", "HANDLED_KINDS"]
 
-HANDLED_KINDS = frozenset({"Module", "Listener", "Host", "Mapping", "Secret", *resolver_kind.RESOLVER_KINDS})
+HANDLED_KINDS = frozenset({"Module", "Listener", "Host", "Mapping", "Secret", "TLSContext", "TCPMapping",
+                           *resolver_kind.RESOLVER_KINDS})
 
 
 @dataclass(frozen=True, slots=True)
 class CompileResult:
+    """``secret_files`` maps paths under ``settings.secrets_dir`` to PEM bytes that diagd writes (mode 0600) before
+    the configuration that references them; they are the only place key material appears."""
+
     ir: Gateway
     envoy: EnvoyConfig
     problems: tuple[Problem, ...]
     resources: tuple[ResourceRef, ...]
+    secret_files: Mapping[str, bytes] = field(default_factory=dict, repr=False)
     status_updates: tuple[StatusUpdate, ...] = ()
 
 
@@ -61,10 +72,13 @@ class _Build:
     settings: CompileSettings
     diag: Diagnostics
     by_kind: dict[str, list[Resource]]
+    secrets: SecretStore
     options: GatewayOptions = field(default_factory=GatewayOptions)
+    tls_contexts: dict[str, TLSContext] = field(default_factory=dict)
     listeners: list[Listener] = field(default_factory=list)
     hosts: list[Host] = field(default_factory=list)
     mappings: list[HttpMapping] = field(default_factory=list)
+    tcp_mappings: list[TcpMapping] = field(default_factory=list)
     clusters: tuple[Cluster, ...] = ()
     cluster_names: dict[Upstream, str] = field(default_factory=dict)
     groups: tuple[RouteGroup, ...] = ()
@@ -73,11 +87,26 @@ class _Build:
 
     @property
     def ctx(self) -> KindContext:
-        return KindContext(settings=self.settings, options=self.options)
+        return KindContext(settings=self.settings, options=self.options, secrets=self.secrets,
+                           tls_contexts=self.tls_contexts)
 
 
 def _module(build: _Build) -> None:
     build.options = module_kind.parse_options(build.by_kind.get("Module", []), build.diag)
+
+
+def _secrets(build: _Build) -> None:
+    for res in build.by_kind.get("Secret", []):
+        build.secrets.add(res)
+
+
+def _tls_contexts(build: _Build) -> None:
+    """TLSContexts by name; a same-named one from another namespace is known as ``name.namespace``."""
+    for res in build.by_kind.get("TLSContext", []):
+        context = tlscontext_kind.parse(res, build.secrets, build.diag)
+        if context is not None:
+            key = res.name if res.name not in build.tls_contexts else f"{res.name}.{res.namespace}"
+            build.tls_contexts[key] = context
 
 
 def _listeners(build: _Build) -> None:
@@ -93,7 +122,7 @@ def _listeners(build: _Build) -> None:
             continue
         seen[key] = listener
         build.listeners.append(listener)
-    if not build.listeners:
+    if not build.listeners and not build.by_kind.get("TCPMapping"):
         build.diag.notice(None, "NoListeners", "no Listener resources: Envoy serves no user traffic")
 
 
@@ -112,16 +141,23 @@ def _hosts(build: _Build) -> None:
         if host is not None:
             build.hosts.append(host)
     if not build.by_kind.get("Host"):
-        build.hosts.append(_default_host(build.settings))
-        build.diag.notice(None, "DefaultHost", "No TLS termination and no fallback cert -- defaulting to "
-                          "cleartext-only.")
+        build.hosts.append(_default_host(build))
 
 
-def _default_host(settings: CompileSettings) -> Host:
-    ref = ResourceRef(kind="Host", name="default-host", namespace=settings.namespace,
-                      rkey=f"default-host.{settings.namespace}.1",
-                      location=Location(kind="Host", namespace=settings.namespace, name="default-host"))
-    return Host(ref=ref, name="default-host", namespace=settings.namespace, hostname="*",
+def _default_host(build: _Build) -> Host:
+    """SPEC §4.5: ``default-host`` ``*``, TLS with the fallback Secret when it exists, else cleartext only."""
+    namespace = build.settings.namespace
+    ref = ResourceRef(kind="Host", name="default-host", namespace=namespace, rkey=f"default-host.{namespace}.1",
+                      location=Location(kind="Host", namespace=namespace, name="default-host"))
+    if build.secrets.exists(namespace, FALLBACK_SECRET):
+        cert = build.secrets.certificate(namespace, FALLBACK_SECRET, ref, build.diag)
+        if cert is not None:
+            tls = TLSContext(ref=ref, name="default-host-context", hosts=("*",), certificate=cert)
+            return Host(ref=ref, name="default-host", namespace=namespace, hostname="*",
+                        insecure_action=InsecureAction.REDIRECT, tls=tls, synthesized=True)
+    build.diag.notice(None, "DefaultHost", "No TLS termination and no fallback cert -- defaulting to "
+                      "cleartext-only.")
+    return Host(ref=ref, name="default-host", namespace=namespace, hostname="*",
                 insecure_action=InsecureAction.ROUTE, synthesized=True)
 
 
@@ -130,7 +166,14 @@ def _mappings(build: _Build) -> None:
         mapping = mapping_kind.parse(res, build.ctx, build.diag)
         if mapping is not None:
             build.mappings.append(mapping)
-    build.mappings.extend(probe_mappings(build.options, build.settings))
+    build.mappings.extend(probe_mappings(build.options, build.settings, build.diag))
+
+
+def _tcp_mappings(build: _Build) -> None:
+    for res in build.by_kind.get("TCPMapping", []):
+        mapping = tcpmapping_kind.parse(res, build.ctx, build.diag, build.hosts)
+        if mapping is not None:
+            build.tcp_mappings.append(mapping)
 
 
 def _resolvers(build: _Build) -> None:
@@ -142,7 +185,9 @@ def _resolvers(build: _Build) -> None:
 
 
 def _clusters(build: _Build) -> None:
-    build.clusters, build.cluster_names = assign_clusters((m.upstream, m.ref) for m in build.mappings)
+    users = [(m.upstream, m.ref) for m in build.mappings if m.redirect is None]
+    users += [(m.upstream, m.ref) for m in build.tcp_mappings]
+    build.clusters, build.cluster_names = assign_clusters(users)
 
 
 def _groups(build: _Build) -> None:
@@ -150,8 +195,11 @@ def _groups(build: _Build) -> None:
 
 
 def _plan(build: _Build) -> None:
-    build.plans = plan_listeners(tuple(build.listeners), tuple(build.hosts), build.groups,
-                                 strict_selectors=build.settings.strict_label_selectors, diag=build.diag)
+    tcp = tuple(build.tcp_mappings)
+    listeners = (*build.listeners, *synthesized_listeners(tcp, tuple(build.listeners)))
+    build.plans = plan_listeners(listeners, tuple(build.hosts), build.groups,
+                                 strict_selectors=build.settings.strict_label_selectors, diag=build.diag,
+                                 tcp_chains=tcp_chains_by_port(tcp, build.cluster_names, build.diag))
     _report_unrouted(build)
 
 
@@ -170,11 +218,14 @@ def _report_unrouted(build: _Build) -> None:
 
 STEPS: tuple[tuple[str, Callable[[_Build], None]], ...] = (
     ("module", _module),
+    ("secrets", _secrets),
+    ("tls_contexts", _tls_contexts),
     ("listeners", _listeners),
     ("ingresses", _ingresses),
     ("hosts", _hosts),
     ("mappings", _mappings),
     ("resolvers", _resolvers),
+    ("tcp_mappings", _tcp_mappings),
     ("clusters", _clusters),
     ("groups", _groups),
     ("plan", _plan),
@@ -191,17 +242,20 @@ def compile(snapshot: Snapshot, settings: CompileSettings) -> CompileResult:  # 
         by_kind.setdefault(res.kind, []).append(res)
         if res.kind in AMBASSADOR_KINDS and res.kind not in HANDLED_KINDS:
             diag.notice(res.ref, "UnsupportedKind", f"{res.kind} is not implemented yet; it is ignored")
-    build = _Build(settings=settings, diag=diag, by_kind=by_kind)
+    build = _Build(settings=settings, diag=diag, by_kind=by_kind, secrets=SecretStore(settings.secrets_dir))
     for _name, step in STEPS:
         step(build)
     gateway = Gateway(options=build.options, listeners=build.plans, hosts=tuple(build.hosts),
-                      mappings=tuple(build.mappings), groups=build.groups, clusters=build.clusters)
+                      mappings=tuple(build.mappings), groups=build.groups, clusters=build.clusters,
+                      tls_contexts=tuple(build.tls_contexts[k] for k in sorted(build.tls_contexts)),
+                      tcp_mappings=tuple(build.tcp_mappings))
     statuses = ingress_statuses(build.ingresses, by_kind.get("Service", []), settings, diag)
     problems = diag.problems()
     statuses += resource_statuses(resources, problems, mappings=settings.update_mapping_status)
     envoy = _with_endpoints(render_envoy(gateway, settings), gateway, snapshot, settings)
     return CompileResult(ir=gateway, envoy=envoy, problems=problems,
-                         resources=tuple(r.ref for r in resources), status_updates=statuses)
+                         resources=tuple(r.ref for r in resources), status_updates=statuses,
+                         secret_files=dict(build.secrets.files))
 
 
 def _with_endpoints(envoy: EnvoyConfig, gateway: Gateway, snapshot: Snapshot, settings: CompileSettings) -> EnvoyConfig:

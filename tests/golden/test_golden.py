@@ -92,5 +92,5 @@ def test_deterministic(case: str) -> None:
 @pytest.mark.parametrize("case", CASES)
 def test_envoy_accepts(case: str) -> None:
     result = compile(snapshot_for(case), settings_for(case))
-    outcome = validate_envoy(result.envoy)
+    outcome = validate_envoy(result.envoy, secret_files=result.secret_files)
     assert outcome.ok, outcome.output

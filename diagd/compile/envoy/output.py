@@ -47,7 +47,7 @@ class EnvoyConfig:
 
 
 def render_envoy(gateway: Gateway, settings: CompileSettings) -> EnvoyConfig:
-    listeners = [render_listener(plan, gateway.options, settings) for plan in gateway.listeners]
+    listeners = [render_listener(plan, gateway, settings) for plan in gateway.listeners]
     listeners.append(render_ready_listener(settings))
     return EnvoyConfig(
         bootstrap=render_bootstrap(settings, gateway.options),

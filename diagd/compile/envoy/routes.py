@@ -1,14 +1,20 @@
-"""Route configurations: one per filter chain, one virtual host per Host, routes in group order."""
+"""Route configurations: one per filter chain, one virtual host per Host, routes in group order.
+
+A route is rendered once per (group member, x-forwarded-proto condition, action) and shared by every virtual host
+that has it.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from diagd.compile.envoy.common import duration, string_match
+from diagd.compile.envoy.common import duration, string_match, typed
+from diagd.compile.envoy.http_filters import CORS
 from diagd.compile.ir.gateway import FilterChain, Gateway, RouteAction, RouteVariant
-from diagd.compile.ir.groups import GroupMember
+from diagd.compile.ir.groups import GroupMember, RouteGroup
 from diagd.compile.ir.mapping import HttpMapping
 from diagd.compile.ir.matches import HeaderMatch, PathKind, QueryMatch, StringMatch
+from diagd.compile.ir.policies import REDIRECT_CODES, CorsPolicy, HashOn, HeaderToAdd, LoadBalancer, Redirect
 
 __all__ = ["render_route_configs", "render_route", "header_matcher"]
 
@@ -46,12 +52,25 @@ def _match(mapping: HttpMapping, member: GroupMember, xfp: str | None) -> dict[s
     if member.fraction is not None:
         match["runtime_fraction"] = {
             "default_value": {"numerator": member.fraction, "denominator": "HUNDRED"},
-            "runtime_key": f"routing.traffic_shift.{member.cluster}",
+            "runtime_key": f"routing.traffic_shift.{member.cluster or mapping.ref.name}",
         }
     return match
 
 
-def _route_action(mapping: HttpMapping, cluster: str) -> dict[str, Any]:
+def _hash_policy(lb: LoadBalancer) -> list[dict[str, Any]]:
+    if lb.hash_on is HashOn.HEADER:
+        return [{"header": {"header_name": lb.header}}]
+    if lb.hash_on is HashOn.SOURCE_IP:
+        return [{"connection_properties": {"source_ip": True}}]
+    cookie: dict[str, Any] = {"name": lb.cookie_name}
+    if lb.cookie_path:
+        cookie["path"] = lb.cookie_path
+    if lb.cookie_ttl_ms is not None:
+        cookie["ttl"] = duration(lb.cookie_ttl_ms)
+    return [{"cookie": cookie}]
+
+
+def _route_action(mapping: HttpMapping, cluster: str, group: RouteGroup) -> dict[str, Any]:
     action: dict[str, Any] = {"cluster": cluster, "timeout": duration(mapping.timeout_ms)}
     if mapping.regex_rewrite is not None:
         action["regex_rewrite"] = {"pattern": {"regex": mapping.regex_rewrite.pattern},
@@ -64,17 +83,93 @@ def _route_action(mapping: HttpMapping, cluster: str) -> dict[str, Any]:
         action["auto_host_rewrite"] = True
     if mapping.idle_timeout_ms is not None:
         action["idle_timeout"] = duration(mapping.idle_timeout_ms)
+    retry = mapping.retry_policy
+    if retry is not None:
+        action["retry_policy"] = {k: v for k, v in (
+            ("retry_on", retry.retry_on), ("num_retries", retry.num_retries),
+            ("per_try_timeout", duration(retry.per_try_timeout_ms) if retry.per_try_timeout_ms is not None else None),
+        ) if v is not None}
+    if mapping.upgrades:
+        action["upgrade_configs"] = [{"upgrade_type": u} for u in mapping.upgrades]
+    lb = mapping.upstream.load_balancer
+    if lb is not None and lb.hash_on is not None:
+        action["hash_policy"] = _hash_policy(lb)
+    if group.shadows:
+        action["request_mirror_policies"] = [
+            {"cluster": s.cluster, "runtime_fraction": {"default_value": {"numerator": s.percent,
+                                                                          "denominator": "HUNDRED"}}}
+            for s in group.shadows]
     return action
 
 
-def render_route(member: GroupMember, xfp: str | None, action: RouteAction) -> dict[str, Any]:
+def _redirect(redirect: Redirect) -> dict[str, Any]:
+    host = redirect.host
+    out: dict[str, Any] = {}
+    if "://" in host:
+        scheme, host = host.split("://", 1)
+        if scheme.lower() == "https":
+            out["https_redirect"] = True
+    out["host_redirect"] = host
+    if redirect.path is not None:
+        out["path_redirect"] = redirect.path
+    elif redirect.prefix is not None:
+        out["prefix_rewrite"] = redirect.prefix
+    elif redirect.regex is not None:
+        out["regex_rewrite"] = {"pattern": {"regex": redirect.regex[0]}, "substitution": redirect.regex[1]}
+    if redirect.response_code != 301:
+        out["response_code"] = REDIRECT_CODES[redirect.response_code]
+    return out
+
+
+def _headers_to_add(headers: tuple[HeaderToAdd, ...]) -> list[dict[str, Any]]:
+    return [{"header": {"key": h.name, "value": h.value},
+             "append_action": "APPEND_IF_EXISTS_OR_ADD" if h.append else "OVERWRITE_IF_EXISTS_OR_ADD"}
+            for h in headers]
+
+
+def _cors(policy: CorsPolicy) -> dict[str, Any]:
+    config: dict[str, Any] = {}
+    if policy.origins:
+        config["allow_origin_string_match"] = [{"safe_regex": {"regex": ".*"}} if o == "*" else {"exact": o}
+                                               for o in policy.origins]
+    for key, values in (("allow_methods", policy.methods), ("allow_headers", policy.headers),
+                        ("expose_headers", policy.exposed_headers)):
+        if values:
+            config[key] = ", ".join(values)
+    if policy.max_age is not None:
+        config["max_age"] = policy.max_age
+    if policy.credentials is not None:
+        config["allow_credentials"] = policy.credentials
+    return typed("envoy.extensions.filters.http.cors.v3.CorsPolicy", **config)
+
+
+def _decorate(route: dict[str, Any], mapping: HttpMapping) -> None:
+    """Header edits and per-route filter settings, which apply whether the route proxies or redirects."""
+    if mapping.add_request_headers:
+        route["request_headers_to_add"] = _headers_to_add(mapping.add_request_headers)
+    if mapping.add_response_headers:
+        route["response_headers_to_add"] = _headers_to_add(mapping.add_response_headers)
+    if mapping.remove_request_headers:
+        route["request_headers_to_remove"] = list(mapping.remove_request_headers)
+    if mapping.remove_response_headers:
+        route["response_headers_to_remove"] = list(mapping.remove_response_headers)
+    if mapping.cors is not None:
+        route["typed_per_filter_config"] = {CORS: _cors(mapping.cors)}
+
+
+def render_route(member: GroupMember, xfp: str | None, action: RouteAction,
+                 group: RouteGroup | None = None) -> dict[str, Any]:
     mapping = member.mapping
     route: dict[str, Any] = {"name": f"{mapping.ref.namespace}.{mapping.ref.name}",
                              "match": _match(mapping, member, xfp)}
     if action is RouteAction.REDIRECT_HTTPS:
         route["redirect"] = {"https_redirect": True}
+        return route
+    if mapping.redirect is not None:
+        route["redirect"] = _redirect(mapping.redirect)
     else:
-        route["route"] = _route_action(mapping, member.cluster)
+        route["route"] = _route_action(mapping, member.cluster, group or RouteGroup("", (member,)))
+    _decorate(route, mapping)
     return route
 
 
@@ -84,16 +179,16 @@ def _render_chain(chain: FilterChain, gateway: Gateway,
     for vhost in chain.virtual_hosts:
         routes = []
         for variant in vhost.routes:
-            key = RouteVariant(variant.group, variant.member, variant.xfp, variant.action)
-            if key not in cache:
-                member = gateway.groups[variant.group].members[variant.member]
-                cache[key] = render_route(member, variant.xfp, variant.action)
-            routes.append(cache[key])
+            if variant not in cache:
+                group = gateway.groups[variant.group]
+                cache[variant] = render_route(group.members[variant.member], variant.xfp, variant.action, group)
+            routes.append(cache[variant])
         vhosts.append({"name": vhost.name, "domains": list(vhost.domains), "routes": routes})
     return {"name": chain.route_config, "virtual_hosts": vhosts}
 
 
 def render_route_configs(gateway: Gateway) -> tuple[dict[str, Any], ...]:
     cache: dict[RouteVariant, dict[str, Any]] = {}
-    configs = [_render_chain(chain, gateway, cache) for plan in gateway.listeners for chain in plan.chains]
+    configs = [_render_chain(chain, gateway, cache) for plan in gateway.listeners for chain in plan.chains
+               if chain.tcp is None]
     return tuple(sorted(configs, key=lambda c: str(c["name"])))

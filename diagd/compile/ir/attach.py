@@ -9,7 +9,7 @@ from diagd.compile.ir.listener import Listener
 from diagd.compile.ir.mapping import HttpMapping
 from diagd.compile.ir.matches import glob_compatible
 
-__all__ = ["labels_match", "listener_takes_host", "host_takes_mapping"]
+__all__ = ["labels_match", "listener_takes_host", "host_takes_mapping", "host_takes"]
 
 
 def labels_match(selector: Mapping[str, str], labels: Mapping[str, str], *, strict: bool) -> bool:
@@ -30,10 +30,15 @@ def listener_takes_host(listener: Listener, host: Host) -> bool:
 def host_takes_mapping(host: Host, mapping: HttpMapping, *, strict: bool) -> bool:
     """A Host with a mappingSelector takes labelled Mappings whose hostname (if any) fits; one without a
     selector takes Mappings whose hostname fits. A Mapping with no hostname needs a selector to attach."""
-    if mapping.internal:
+    return host_takes(host, mapping.hostname, mapping.labels, internal=mapping.internal, strict=strict)
+
+
+def host_takes(host: Host, hostname: str | None, labels: Mapping[str, str], *, internal: bool, strict: bool) -> bool:
+    """``host_takes_mapping`` on the only Mapping properties it depends on (so callers can decide once per kind)."""
+    if internal:
         return True
     if host.mapping_selector:
-        if not labels_match(host.mapping_selector, mapping.labels, strict=strict):
+        if not labels_match(host.mapping_selector, labels, strict=strict):
             return False
-        return mapping.hostname is None or glob_compatible(mapping.hostname, host.hostname)
-    return mapping.hostname is not None and glob_compatible(mapping.hostname, host.hostname)
+        return hostname is None or glob_compatible(hostname, host.hostname)
+    return hostname is not None and glob_compatible(hostname, host.hostname)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from diagd.compile.ir.policies import CircuitBreaker, Keepalive, LoadBalancer
 from diagd.compile.ir.tls import TLSContext
 from diagd.compile.model.problems import ResourceRef
 
@@ -32,6 +33,15 @@ class Upstream:
     http2: bool = False
     connect_timeout_ms: int = 3000
     marker: str = ""  # cluster_tag, "shadow", "extauth"
+    sni: str | None = None  # SNI sent when originating TLS (host_rewrite, or the context's sni)
+    stats_name: str | None = None
+    load_balancer: LoadBalancer | None = None
+    circuit_breakers: tuple[CircuitBreaker, ...] = ()
+    idle_timeout_ms: int | None = None
+    max_connection_lifetime_ms: int | None = None
+    respect_dns_ttl: bool = False
+    ip_family: str = "V4_ONLY"
+    keepalive: Keepalive | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

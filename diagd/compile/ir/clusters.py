@@ -24,7 +24,12 @@ def base_cluster_name(upstream: Upstream) -> str:
         parts.append("otls")
         if upstream.tls is not None:
             parts.append(upstream.tls.name)
+        if upstream.sni and upstream.tls is None:
+            parts.append(f"hr-{upstream.sni}")
     parts.append(upstream.namespace)
+    parts.extend(b.name_part() for b in upstream.circuit_breakers)
+    if upstream.load_balancer is not None and upstream.load_balancer.policy != "round_robin":
+        parts.append(f"lb-{upstream.load_balancer.policy}")
     name = _UNSAFE.sub("_", "_".join(parts))
     if len(name) > MAX_NAME:
         digest = hashlib.sha1(name.encode("utf-8")).hexdigest()[:16].upper()
@@ -49,7 +54,7 @@ def assign_clusters(users: Iterable[tuple[Upstream, ResourceRef]]) -> tuple[tupl
         taken[base] = count + 1
         names[upstream] = base if count == 0 else f"{base}-{count}"
     clusters = tuple(
-        Cluster(name=names[u], upstream=u, stats_name=_UNSAFE.sub("_", u.service),
+        Cluster(name=names[u], upstream=u, stats_name=u.stats_name or _UNSAFE.sub("_", u.service),
                 sources=tuple(sorted(set(sources[u]), key=lambda r: r.rkey)))
         for u in sorted(sources, key=lambda u: names[u])
     )

@@ -16,9 +16,10 @@ from diagd.compile.ir.host import Host
 from diagd.compile.ir.listener import Listener
 from diagd.compile.ir.mapping import HttpMapping
 from diagd.compile.ir.module import GatewayOptions
+from diagd.compile.ir.tcp import TcpMapping
 from diagd.compile.ir.tls import TLSContext
 
-__all__ = ["RouteAction", "RouteVariant", "VirtualHost", "FilterChain", "ListenerPlan", "Gateway"]
+__all__ = ["RouteAction", "RouteVariant", "VirtualHost", "TcpProxy", "FilterChain", "ListenerPlan", "Gateway"]
 
 
 class RouteAction(str, Enum):
@@ -43,13 +44,34 @@ class VirtualHost:
     routes: tuple[RouteVariant, ...]
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TcpProxy:
+    """TCPMappings sharing one port and SNI: plain TCP forwarding, split by weight over their clusters."""
+
+    stat_prefix: str
+    clusters: tuple[tuple[str, int], ...]  # (cluster, relative weight)
+    idle_timeout_ms: int | None = None
+    sources: tuple[str, ...] = ()  # rkeys of the TCPMappings
+
+
 @dataclass(frozen=True, slots=True)
 class FilterChain:
+    """One filter chain: HTTP (virtual hosts over one route configuration) or TCP (``tcp``).
+
+    A chain matches TLS when it terminates TLS (``tls``) or routes TLS by SNI without terminating (``match_tls``).
+    """
+
     name: str
     server_names: tuple[str, ...]
     tls: TLSContext | None
     route_config: str
     virtual_hosts: tuple[VirtualHost, ...]
+    tcp: TcpProxy | None = None
+    match_tls: bool = False
+
+    @property
+    def matches_tls(self) -> bool:
+        return self.tls is not None or self.match_tls
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,3 +88,5 @@ class Gateway:
     mappings: tuple[HttpMapping, ...]
     groups: tuple[RouteGroup, ...]
     clusters: tuple[Cluster, ...]
+    tls_contexts: tuple[TLSContext, ...] = ()
+    tcp_mappings: tuple[TcpMapping, ...] = ()

@@ -9,6 +9,7 @@ and none is unweighted, the rest of the traffic falls through to later routes.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -17,10 +18,17 @@ from diagd.compile.ir.cluster import Upstream
 from diagd.compile.ir.mapping import HttpMapping
 from diagd.compile.model.problems import Diagnostics
 
-__all__ = ["GroupMember", "RouteGroup", "build_groups", "MISMATCH_FIELDS"]
+__all__ = ["GroupMember", "Shadow", "RouteGroup", "build_groups", "MISMATCH_FIELDS"]
 
-# Fields every member of a group must agree on (the rest of SPEC's list joins as the compiler grows).
-MISMATCH_FIELDS = ("upstream.connect_timeout_ms",)
+# Fields every member of a group must agree on; the request match itself is the group's identity.
+MISMATCH_FIELDS = ("case_sensitive", "bypass_auth", "labels", "connect_timeout_ms", "circuit_breakers",
+                   "load_balancer", "cluster_idle_timeout_ms", "cluster_max_connection_lifetime_ms", "keepalive")
+
+
+def _agreed(mapping: HttpMapping) -> tuple[object, ...]:
+    up = mapping.upstream
+    return (mapping.path.case_sensitive, mapping.bypass_auth, mapping.rate_limit_labels, up.connect_timeout_ms,
+            up.circuit_breakers, up.load_balancer, up.idle_timeout_ms, up.max_connection_lifetime_ms, up.keepalive)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,9 +39,19 @@ class GroupMember:
 
 
 @dataclass(frozen=True, slots=True)
+class Shadow:
+    """A ``shadow: true`` Mapping: every route of its group mirrors ``percent`` of requests to its cluster."""
+
+    mapping: HttpMapping
+    cluster: str
+    percent: int
+
+
+@dataclass(frozen=True, slots=True)
 class RouteGroup:
     group_id: str
     members: tuple[GroupMember, ...]
+    shadows: tuple[Shadow, ...] = ()
 
     @property
     def weight(self) -> tuple[object, ...]:
@@ -48,9 +66,17 @@ def build_groups(mappings: Iterable[HttpMapping], clusters: Mapping[Upstream, st
         buckets.setdefault(mapping.group_identity(), []).append(mapping)
     groups = []
     for identity, members in buckets.items():
-        group = _make_group(identity, _consistent(members, diag), clusters, diag)
+        shadows = tuple(Shadow(m, clusters[m.upstream], 100 if m.weight is None else m.weight)
+                        for m in members if m.shadow)
+        routed = _single_redirect(_consistent([m for m in members if not m.shadow], diag), diag)
+        if not routed:
+            for shadow in shadows:
+                diag.notice(shadow.mapping.ref, "ShadowWithoutRoute", f"shadow Mapping {shadow.mapping.ref.name} has "
+                            "no other Mapping with the same match to mirror; it gets no traffic")
+            continue
+        group = _make_group(identity, routed, clusters, diag)
         if group is not None:
-            groups.append(group)
+            groups.append(dataclasses.replace(group, shadows=shadows) if shadows else group)
     groups.sort(key=lambda g: g.group_id)
     groups.sort(key=lambda g: g.weight, reverse=True)
     return tuple(groups)
@@ -62,15 +88,32 @@ def _group_id(identity: tuple[object, ...]) -> str:
 
 def _consistent(members: list[HttpMapping], diag: Diagnostics) -> list[HttpMapping]:
     """Reject members that disagree with the first on a group-wide field ("mismatched")."""
+    if not members:
+        return members
     first, kept = members[0], [members[0]]
+    agreed = _agreed(first)
     for mapping in members[1:]:
-        if mapping.upstream.connect_timeout_ms != first.upstream.connect_timeout_ms:
+        mine = _agreed(mapping)
+        if mine != agreed:
+            fields = ", ".join(name for name, a, b in zip(MISMATCH_FIELDS, agreed, mine, strict=True) if a != b)
             diag.error(mapping.ref, "MismatchedGroup",
-                       f"connect_timeout_ms differs from {first.ref.describe()}, which has the same match; "
+                       f"{fields} differs from {first.ref.describe()}, which has the same match; "
                        "Mappings of one canary group must agree, so this one is not routed")
             continue
         kept.append(mapping)
     return kept
+
+
+def _single_redirect(members: list[HttpMapping], diag: Diagnostics) -> list[HttpMapping]:
+    """A host_redirect Mapping must be the only (non-shadow) Mapping with its match."""
+    if len(members) < 2 or not any(m.redirect is not None for m in members):
+        return members
+    first = members[0]
+    for mapping in members[1:]:
+        diag.error(mapping.ref, "RedirectNotAlone", f"{first.ref.describe()} has the same match and "
+                   f"{'is' if first.redirect else 'this one is'} a host_redirect, which must be alone; "
+                   "this Mapping is not routed")
+    return [first]
 
 
 def _make_group(identity: tuple[object, ...], members: list[HttpMapping], clusters: Mapping[Upstream, str],
@@ -78,11 +121,11 @@ def _make_group(identity: tuple[object, ...], members: list[HttpMapping], cluste
     group_id = _group_id(identity)
     if len(members) == 1:
         only = members[0]
-        return RouteGroup(group_id, (GroupMember(only, clusters[only.upstream], None),))
+        return RouteGroup(group_id, (GroupMember(only, clusters.get(only.upstream, ""), None),))
     shares = _shares(members, diag)
     if not shares:
         return None
-    return RouteGroup(group_id, tuple(GroupMember(m, clusters[m.upstream], share) for m, share in shares))
+    return RouteGroup(group_id, tuple(GroupMember(m, clusters.get(m.upstream, ""), share) for m, share in shares))
 
 
 def _shares(members: list[HttpMapping], diag: Diagnostics) -> list[tuple[HttpMapping, int]]:

@@ -59,3 +59,4 @@ class Listener:
     l7_depth: int = 0
     stats_prefix: str = ""
     labels: Mapping[str, str] = field(default_factory=dict)
+    synthesized: bool = False  # made for a TCPMapping port that no Listener resource has

@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from diagd.compile.ir.cluster import Upstream
-from diagd.compile.ir.matches import HeaderMatch, PathKind, PathMatch, QueryMatch
+from diagd.compile.ir.matches import HeaderMatch, PathKind, PathMatch, QueryMatch, StringMatch
+from diagd.compile.ir.policies import CorsPolicy, HeaderToAdd, LabelGroup, Redirect, RetryPolicy
 from diagd.compile.model.problems import ResourceRef
 
 __all__ = ["RegexRewrite", "HttpMapping", "ACME_CHALLENGE_PREFIX"]
@@ -28,6 +29,7 @@ class HttpMapping:
     hostname: str | None = None
     authority: HeaderMatch | None = None
     method: str | None = None
+    method_regex: bool = False
     headers: tuple[HeaderMatch, ...] = ()
     query: tuple[QueryMatch, ...] = ()
     precedence: int = 0
@@ -40,13 +42,27 @@ class HttpMapping:
     weight: int | None = None
     upstream: Upstream
     internal: bool = False
+    add_request_headers: tuple[HeaderToAdd, ...] = ()
+    add_response_headers: tuple[HeaderToAdd, ...] = ()
+    remove_request_headers: tuple[str, ...] = ()
+    remove_response_headers: tuple[str, ...] = ()
+    cors: CorsPolicy | None = None
+    retry_policy: RetryPolicy | None = None
+    upgrades: tuple[str, ...] = ()  # allow_upgrade / use_websocket
+    redirect: Redirect | None = None  # host_redirect: no upstream cluster is used
+    shadow: bool = False
+    bypass_auth: bool = False
+    auth_context_extensions: Mapping[str, str] = field(default_factory=dict)
+    rate_limit_labels: tuple[LabelGroup, ...] = ()
+    docs: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def match_headers(self) -> tuple[HeaderMatch, ...]:
         """Every header constraint, the Host-derived ``:authority`` and an explicit ``:method`` included."""
         extra = [self.authority] if self.authority is not None else []
         if self.method is not None:
-            extra.append(HeaderMatch(":method", self.method))
+            extra.append(HeaderMatch(":method", self.method, StringMatch.REGEX if self.method_regex
+                                     else StringMatch.EXACT))
         return (*extra, *self.headers)
 
     def route_weight(self) -> tuple[int, int, int, int, str, str, tuple[str, ...], tuple[str, ...]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from enum import Enum
 
@@ -107,6 +108,7 @@ def glob_matches(glob: str, hostname: str) -> bool:
     return name == part
 
 
+@functools.lru_cache(maxsize=65536)
 def glob_compatible(a: str, b: str) -> bool:
     """Could some hostname match both globs? (equal, either is ``*``, one matches the other, overlapping wildcards)"""
     if a == "*" or b == "*" or a.lower() == b.lower():

@@ -4,9 +4,38 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from diagd.compile.ir.policies import CircuitBreaker, CorsPolicy, HeaderToAdd, Keepalive, LoadBalancer, RetryPolicy
 from diagd.compile.model.problems import ResourceRef
 
-__all__ = ["GatewayOptions"]
+__all__ = ["GatewayOptions", "MappingDefaults", "ProbeOverride"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MappingDefaults:
+    """What a Mapping gets when it leaves a field out (Module ``cors``, ``retry_policy``, ... and
+    ``defaults.httpmapping``). None means "no default"; a Mapping's explicit ``{}``/``[]`` still disables one."""
+
+    cors: CorsPolicy | None = None
+    retry_policy: RetryPolicy | None = None
+    circuit_breakers: tuple[CircuitBreaker, ...] = ()
+    load_balancer: LoadBalancer | None = None
+    add_request_headers: tuple[HeaderToAdd, ...] | None = None
+    add_response_headers: tuple[HeaderToAdd, ...] | None = None
+    remove_request_headers: tuple[str, ...] | None = None
+    remove_response_headers: tuple[str, ...] | None = None
+    add_linkerd_headers: bool = False
+    cluster_idle_timeout_ms: int | None = None
+    cluster_max_connection_lifetime_ms: int | None = None
+    keepalive: Keepalive | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProbeOverride:
+    """A probe Mapping's prefix, rewrite and service, when the Module changes them."""
+
+    prefix: str | None = None
+    rewrite: str | None = None
+    service: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -23,3 +52,20 @@ class GatewayOptions:
     diagnostics_allow_non_local: bool = False
     liveness_probe: bool = True
     readiness_probe: bool = True
+    defaults: MappingDefaults = MappingDefaults()
+    probes: tuple[tuple[str, ProbeOverride], ...] = ()  # ("liveness" | "readiness" | "diagnostics", override)
+    reject_requests_with_escaped_slashes: bool = False
+    max_request_headers_kb: int | None = None
+    headers_with_underscores_action: str | None = None
+    suppress_envoy_headers: bool = False
+    preserve_external_request_id: bool = False
+    listener_idle_timeout_ms: int | None = None
+    enable_http10: bool = False
+    proper_case: bool = False
+    allow_chunked_length: bool = False
+    buffer_limit_bytes: int | None = None
+    ip_family: str = "V4_ONLY"
+    own_namespace_services: bool = False  # use_ambassador_namespace_for_service_resolution
+
+    def probe(self, which: str) -> ProbeOverride:
+        return next((o for w, o in self.probes if w == which), ProbeOverride())

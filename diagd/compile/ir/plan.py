@@ -1,15 +1,17 @@
-"""Assemble listeners × hosts × route groups into filter chains and virtual hosts (SPEC §4.4)."""
+"""Assemble listeners × hosts × route groups (and TCPMappings) into filter chains and virtual hosts (SPEC §4.4)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import heapq
+from collections.abc import Iterator, Mapping
 
-from diagd.compile.ir.attach import host_takes_mapping, listener_takes_host
+from diagd.compile.ir.attach import host_takes, listener_takes_host
 from diagd.compile.ir.gateway import FilterChain, ListenerPlan, RouteAction, RouteVariant, VirtualHost
 from diagd.compile.ir.groups import RouteGroup
 from diagd.compile.ir.host import Host, InsecureAction
 from diagd.compile.ir.listener import Listener, SecurityModel
 from diagd.compile.ir.mapping import HttpMapping
+from diagd.compile.ir.tls import TLSContext
 from diagd.compile.model.problems import Diagnostics
 
 __all__ = ["plan_listeners", "route_variants"]
@@ -34,44 +36,103 @@ def route_variants(model: SecurityModel, insecure: InsecureAction, mapping: Http
         yield None, RouteAction.REDIRECT_HTTPS
 
 
+_Kind = tuple[str | None, bool, tuple[tuple[str, str], ...]]  # hostname, internal, labels
+
+
+class _Attachments:
+    """Which group members a Host takes depends only on a member's hostname, labels and internal flag: members are
+    indexed by those once, so each Host costs one decision per distinct kind plus its own routes."""
+
+    def __init__(self, groups: tuple[RouteGroup, ...], strict: bool) -> None:
+        self.groups = groups
+        self.strict = strict
+        self.by_kind: dict[_Kind, list[tuple[int, int]]] = {}
+        self.labels: dict[_Kind, Mapping[str, str]] = {}
+        for gi, group in enumerate(groups):
+            for mi, member in enumerate(group.members):
+                mapping = member.mapping
+                kind = (mapping.hostname, mapping.internal, tuple(sorted(mapping.labels.items())))
+                self.by_kind.setdefault(kind, []).append((gi, mi))
+                self.labels.setdefault(kind, mapping.labels)
+
+    def members_for(self, host: Host) -> Iterator[tuple[int, int]]:
+        """(group, member) positions the Host takes, in global route order."""
+        taken = [positions for kind, positions in self.by_kind.items()
+                 if host_takes(host, kind[0], self.labels[kind], internal=kind[1], strict=self.strict)]
+        return heapq.merge(*taken)
+
+
 def plan_listeners(listeners: tuple[Listener, ...], hosts: tuple[Host, ...], groups: tuple[RouteGroup, ...],
-                   *, strict_selectors: bool, diag: Diagnostics) -> tuple[ListenerPlan, ...]:
+                   *, strict_selectors: bool, diag: Diagnostics,
+                   tcp_chains: Mapping[int, tuple[FilterChain, ...]] | None = None) -> tuple[ListenerPlan, ...]:
     plans = []
+    attachments = _Attachments(groups, strict_selectors)
     for listener in sorted(listeners, key=lambda lst: (lst.port, lst.name)):
         taken = sorted((h for h in hosts if listener_takes_host(listener, h)), key=lambda h: (h.hostname, h.name))
-        chains = _chains(listener, taken, groups, strict_selectors, diag)
+        tcp = (tcp_chains or {}).get(listener.port, ())
+        http = _chains(listener, taken, attachments, diag) if listener.protocol.has_http else ()
+        chains = (*tcp, *_without_conflicts(listener, http, tcp, diag))
         if not chains:
-            diag.error(listener.ref, "NoMatchingHosts", "No matching Hosts/TCPMappings found, disabling!")
+            if not listener.synthesized:  # a synthesized Listener's TCPMappings already carry their errors
+                diag.error(listener.ref, "NoMatchingHosts", "No matching Hosts/TCPMappings found, disabling!")
             continue
         plans.append(ListenerPlan(listener=listener, chains=chains))
     return tuple(plans)
 
 
-def _chains(listener: Listener, hosts: list[Host], groups: tuple[RouteGroup, ...], strict: bool,
+def _without_conflicts(listener: Listener, http: tuple[FilterChain, ...], tcp: tuple[FilterChain, ...],
+                       diag: Diagnostics) -> tuple[FilterChain, ...]:
+    """TCP chains win: an HTTP chain with the same match as a TCP chain is dropped."""
+    taken = {(c.matches_tls, c.server_names) for c in tcp}
+    kept = []
+    for chain in http:
+        if (chain.matches_tls, chain.server_names) in taken:
+            hosts = ", ".join(vh.hostname for vh in chain.virtual_hosts)
+            diag.notice(listener.ref, "TCPMappingWins", f"{listener.name}: a TCPMapping takes the connections "
+                        f"{'for SNI ' + ', '.join(chain.server_names) if chain.server_names else 'of this chain'}; "
+                        f"HTTP for {hosts} is not served there")
+            continue
+        kept.append(chain)
+    return tuple(kept)
+
+
+def _tls_chains(listener: Listener, hosts: list[Host], attachments: _Attachments,
+                diag: Diagnostics) -> list[FilterChain]:
+    """One chain per SNI name; Hosts sharing an SNI name share the chain if their TLS settings agree."""
+    by_sni: dict[str, tuple[TLSContext, list[Host]]] = {}
+    for host in hosts:
+        if host.tls is None:
+            continue
+        entry = by_sni.get(host.sni)
+        if entry is None:
+            by_sni[host.sni] = (host.tls, [host])
+        elif entry[0].identity != host.tls.identity:
+            diag.error(host.ref, "DuplicateSNI", f"{listener.name}: TLS Host {host.name}: discarding because "
+                       f"mismatching TLSContext between Hosts matching on dns hostname={host.sni}")
+        else:
+            entry[1].append(host)
+    chains = []
+    for sni, (context, members) in by_sni.items():
+        vhosts = _unique_vhosts(listener, members, attachments, diag)
+        chains.append(FilterChain(name=f"httpshost-{members[0].name}", server_names=() if sni == "*" else (sni,),
+                                  tls=context, route_config=f"{listener.name}-routes-tls-{sni}",
+                                  virtual_hosts=vhosts))
+    return chains
+
+
+def _chains(listener: Listener, hosts: list[Host], attachments: _Attachments,
             diag: Diagnostics) -> tuple[FilterChain, ...]:
-    chains: list[FilterChain] = []
-    if listener.protocol.has_tls:
-        seen: dict[str, Host] = {}
-        for host in (h for h in hosts if h.tls is not None):
-            if host.sni in seen:
-                diag.error(host.ref, "DuplicateSNI", f"{listener.name}: SNI {host.sni} is already served by "
-                           f"{seen[host.sni].ref.describe()}; this Host gets no TLS filter chain there")
-                continue
-            seen[host.sni] = host
-            vhost = _virtual_host(listener, host, groups, strict)
-            names = () if host.sni == "*" else (host.sni,)
-            chains.append(FilterChain(name=f"httpshost-{host.name}", server_names=names, tls=host.tls,
-                                      route_config=f"{listener.name}-routes-tls-{host.sni}", virtual_hosts=(vhost,)))
+    chains = _tls_chains(listener, hosts, attachments, diag) if listener.protocol.has_tls else []
     cleartext = [h for h in hosts if not (listener.security_model is SecurityModel.INSECURE
                                           and h.insecure_action is InsecureAction.REJECT)]
-    vhosts = _unique_vhosts(listener, cleartext, groups, strict, diag)
+    vhosts = _unique_vhosts(listener, cleartext, attachments, diag)
     if vhosts:
         chains.append(FilterChain(name="httphost-shared", server_names=(), tls=None,
                                   route_config=f"{listener.name}-routes-cleartext", virtual_hosts=vhosts))
     return tuple(chains)
 
 
-def _unique_vhosts(listener: Listener, hosts: list[Host], groups: tuple[RouteGroup, ...], strict: bool,
+def _unique_vhosts(listener: Listener, hosts: list[Host], attachments: _Attachments,
                    diag: Diagnostics) -> tuple[VirtualHost, ...]:
     by_hostname: dict[str, Host] = {}
     for host in hosts:
@@ -80,15 +141,15 @@ def _unique_vhosts(listener: Listener, hosts: list[Host], groups: tuple[RouteGro
                        f"by {by_hostname[host.hostname].ref.describe()}; this Host is skipped on that Listener")
             continue
         by_hostname[host.hostname] = host
-    return tuple(_virtual_host(listener, host, groups, strict) for host in by_hostname.values())
+    return tuple(_virtual_host(listener, host, attachments) for host in by_hostname.values())
 
 
-def _virtual_host(listener: Listener, host: Host, groups: tuple[RouteGroup, ...], strict: bool) -> VirtualHost:
+def _virtual_host(listener: Listener, host: Host, attachments: _Attachments) -> VirtualHost:
     routes = []
-    for gi, group in enumerate(groups):
-        for mi, member in enumerate(group.members):
-            if host_takes_mapping(host, member.mapping, strict=strict):
-                for xfp, action in route_variants(listener.security_model, host.insecure_action, member.mapping):
-                    routes.append(RouteVariant(group=gi, member=mi, xfp=xfp, action=action))
+    groups = attachments.groups
+    for gi, mi in attachments.members_for(host):
+        mapping = groups[gi].members[mi].mapping
+        for xfp, action in route_variants(listener.security_model, host.insecure_action, mapping):
+            routes.append(RouteVariant(group=gi, member=mi, xfp=xfp, action=action))
     return VirtualHost(name=f"{listener.name}-{host.hostname}", hostname=host.hostname, domains=(host.hostname,),
                        host=host.ref.rkey, routes=tuple(routes))

@@ -26,6 +26,7 @@ class TLSContext:
     hosts: tuple[str, ...] = ()
     certificate: Certificate | None = None
     ca_certificate: Certificate | None = None
+    crl: Certificate | None = None
     cert_required: bool = False
     min_tls_version: str | None = None
     max_tls_version: str | None = None
@@ -33,3 +34,9 @@ class TLSContext:
     ecdh_curves: tuple[str, ...] = ()
     alpn_protocols: tuple[str, ...] = ()
     sni: str | None = None
+
+    @property
+    def identity(self) -> tuple[object, ...]:
+        """What must be equal for two Hosts to share one TLS filter chain (the name aside)."""
+        return (self.certificate, self.ca_certificate, self.crl, self.cert_required, self.min_tls_version,
+                self.max_tls_version, self.cipher_suites, self.ecdh_curves, self.alpn_protocols)

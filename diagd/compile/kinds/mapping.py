@@ -10,42 +10,55 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from diagd.compile.ir.cluster import Discovery, Upstream
 from diagd.compile.ir.mapping import HttpMapping, RegexRewrite
 from diagd.compile.ir.matches import (
     HeaderMatch, PathKind, PathMatch, QueryMatch, StringMatch, authority_for_glob,
 )
+from diagd.compile.kinds import policies
 from diagd.compile.kinds.context import KindContext
 from diagd.compile.kinds.fields import Fields, type_name
 from diagd.compile.kinds.resources import Resource
+from diagd.compile.kinds.route_options import redirect_for, route_options
+from diagd.compile.kinds.upstream import upstream_for
 from diagd.compile.model.problems import Diagnostics
-from diagd.compile.model.service import ServiceError, is_ip_literal, parse_service, qualify_host
+from diagd.compile.model.regex import header_name_problem, re2_problem
 
-__all__ = ["KIND", "parse", "upstream_for"]
+__all__ = ["KIND", "parse"]
 
 KIND = "Mapping"
 
 _IMPLEMENTED = frozenset({
     "prefix", "prefix_regex", "prefix_exact", "case_sensitive", "hostname", "host", "host_regex", "headers",
-    "regex_headers", "query_parameters", "regex_query_parameters", "method", "rewrite", "regex_rewrite",
-    "host_rewrite", "auto_host_rewrite", "timeout_ms", "idle_timeout_ms", "connect_timeout_ms", "weight", "service",
-    "precedence", "grpc", "tls", "docs", "ambassador_id", "ambassadorId", "resolver",
-})
-_NOT_YET = frozenset({
+    "regex_headers", "query_parameters", "regex_query_parameters", "method", "method_regex", "rewrite",
+    "regex_rewrite", "host_rewrite", "auto_host_rewrite", "timeout_ms", "idle_timeout_ms", "connect_timeout_ms",
+    "weight", "service", "precedence", "grpc", "tls", "docs", "ambassador_id", "ambassadorId",
     "add_request_headers", "add_response_headers", "remove_request_headers", "remove_response_headers", "cors",
     "allow_upgrade", "use_websocket", "load_balancer", "retry_policy", "circuit_breakers", "bypass_auth",
     "auth_context_extensions", "shadow", "host_redirect", "path_redirect", "prefix_redirect", "regex_redirect",
-    "redirect_response_code", "labels", "stats_name", "cluster_tag", "add_linkerd_headers", "health_checks",
-    "method_regex", "dns_type", "respect_dns_ttl", "enable_ipv4", "enable_ipv6", "keepalive",
-    "cluster_idle_timeout_ms", "cluster_max_connection_lifetime_ms", "priority", "outlier_detection",
-    "error_response_overrides", "bypass_error_response_overrides", "v3StatsName", "v3health_checks",
+    "redirect_response_code", "labels", "stats_name", "cluster_tag", "add_linkerd_headers", "dns_type",
+    "respect_dns_ttl", "enable_ipv4", "enable_ipv6", "keepalive", "cluster_idle_timeout_ms",
+    "cluster_max_connection_lifetime_ms", "resolver",  # resolver: kinds/resolvers.py, a later step
 })
+# Accepted but without effect here, each with the reason users see.
+_UNSUPPORTED = {
+    "health_checks": "active health checks need an endpoint resolver, which is not implemented yet",
+    "v3health_checks": "active health checks need an endpoint resolver, which is not implemented yet",
+    "priority": "routing priorities are not implemented",
+    "bypass_error_response_overrides": "error_response_overrides are not supported",
+    "v3StatsName": "it is an internal field of Emissary's CRD conversion",
+}
+_REJECTED = {
+    "outlier_detection": "outlier_detection is not supported (Emissary rejects it too)",
+    "error_response_overrides": "error_response_overrides is not supported on Mappings; the Mapping is routed "
+                                "without it",
+}
 
 
 def _path(fields: Fields) -> PathMatch | None:
     prefix = fields.string("prefix")
     if prefix is None:
-        fields.invalid("prefix", "is required")
+        if "prefix" not in fields.spec:
+            fields.invalid("prefix", "is required")
         return None
     regex = fields.boolean("prefix_regex")
     exact = fields.boolean("prefix_exact")
@@ -89,26 +102,27 @@ def _authority(fields: Fields, headers: list[HeaderMatch]) -> tuple[str | None, 
     return None, None
 
 
-def upstream_for(fields: Fields, res: Resource, ctx: KindContext) -> Upstream | None:
-    service = fields.string("service")
-    if service is None:
-        fields.invalid("service", "is required")
+def _method(fields: Fields) -> str | None:
+    method = fields.string("method")
+    if method is None:
         return None
-    tls_field = res.spec.get("tls")
-    parsed = parse_service(service, tls=bool(tls_field))
-    if isinstance(parsed, ServiceError):
-        fields.ok = False
-        fields.diag.error(res.ref, parsed.reason, parsed.message)
-        return None
-    ip = is_ip_literal(parsed.host)
-    host = parsed.host if ip else qualify_host(parsed.host, namespace=res.namespace,
-                                                own_namespace=ctx.settings.namespace)
-    return Upstream(
-        service=service, host=host, port=parsed.port,
-        discovery=Discovery.STATIC if ip else Discovery.STRICT_DNS, namespace=res.namespace,
-        tls_origination=parsed.tls or tls_field is True, http2=fields.boolean("grpc"),
-        connect_timeout_ms=fields.integer("connect_timeout_ms", 3000, minimum=0) or 3000,
-    )
+    return method if fields.boolean("method_regex") else method.upper()
+
+
+def _rewrite(fields: Fields) -> tuple[str | None, RegexRewrite | None]:
+    regex_rewrite = _regex_rewrite(fields)
+    rewrite = fields.string("rewrite", "/")
+    if regex_rewrite is not None:
+        if rewrite not in ("/", "", None):
+            fields.diag.notice(fields.ref, "ConflictingRewrite", "Cannot specify both rewrite and regex_rewrite: "
+                               "using regex_rewrite and ignoring rewrite")
+        return None, regex_rewrite
+    return rewrite, None
+
+
+def _docs(fields: Fields) -> dict[str, str]:
+    raw = fields.mapping("docs") or {}
+    return {str(k): str(v) for k, v in raw.items() if isinstance(v, (str, int, float, bool))}
 
 
 def parse(res: Resource, ctx: KindContext, diag: Diagnostics) -> HttpMapping | None:
@@ -121,23 +135,61 @@ def parse(res: Resource, ctx: KindContext, diag: Diagnostics) -> HttpMapping | N
     hostname, authority = _authority(fields, headers)
     _no_control_characters(fields, ("rewrite", "host_rewrite"))
     headers = [h for h in headers if h.name != ":authority"]
-    regex_rewrite = _regex_rewrite(fields)
-    upstream = upstream_for(fields, res, ctx)
+    rewrite, regex_rewrite = _rewrite(fields)
+    host_rewrite = fields.string("host_rewrite")
+    shadow = fields.boolean("shadow")
+    upstream = upstream_for(fields, res, ctx, marker="shadow" if shadow else "", host_rewrite=host_rewrite)
+    redirect = redirect_for(fields, upstream.service if upstream is not None else None)
+    options = route_options(fields, ctx.options.defaults,
+                            linkerd_host=f"{upstream.host}:{upstream.port}" if upstream is not None else None)
     timeout = fields.integer("timeout_ms", ctx.options.cluster_request_timeout_ms, minimum=0)
     weight = fields.integer("weight", minimum=0, maximum=100)
-    method = fields.string("method")
     _notices(fields, res.spec)
     if not fields.ok or path is None or upstream is None:
         return None
-    return HttpMapping(
-        ref=res.ref, labels=res.labels, path=path, hostname=hostname, authority=authority,
-        method=method.upper() if method else None, headers=tuple(headers), query=tuple(query),
-        precedence=fields.integer("precedence", 0) or 0, rewrite=fields.string("rewrite", "/"),
-        regex_rewrite=regex_rewrite, host_rewrite=fields.string("host_rewrite"),
-        auto_host_rewrite=fields.boolean("auto_host_rewrite"),
+    mapping = HttpMapping(
+        ref=res.ref, labels=res.labels, path=path, hostname=hostname, authority=authority, method=_method(fields),
+        method_regex=fields.boolean("method_regex"), headers=tuple(headers), query=tuple(query),
+        precedence=fields.integer("precedence", 0) or 0, rewrite=rewrite, regex_rewrite=regex_rewrite,
+        host_rewrite=host_rewrite, auto_host_rewrite=fields.boolean("auto_host_rewrite"),
         timeout_ms=timeout if timeout is not None else 3000,
         idle_timeout_ms=fields.integer("idle_timeout_ms", minimum=0), weight=weight, upstream=upstream,
+        add_request_headers=options.add_request_headers, add_response_headers=options.add_response_headers,
+        remove_request_headers=options.remove_request_headers,
+        remove_response_headers=options.remove_response_headers, cors=options.cors,
+        retry_policy=options.retry_policy, upgrades=options.upgrades, redirect=redirect, shadow=shadow,
+        bypass_auth=fields.boolean("bypass_auth"),
+        auth_context_extensions=fields.string_map("auth_context_extensions") or {},
+        rate_limit_labels=policies.rate_limit_labels(fields), docs=_docs(fields),
     )
+    return mapping if _envoy_safe(fields, mapping) else None
+
+
+def _envoy_safe(fields: Fields, mapping: HttpMapping) -> bool:
+    """Regexes RE2 accepts and header names HTTP allows: otherwise Envoy would reject the whole configuration."""
+    patterns = [("prefix", mapping.path.value)] if mapping.path.kind is PathKind.REGEX else []
+    patterns += [(f"match on {h.name}", h.value) for h in mapping.match_headers
+                 if h.match is StringMatch.REGEX and h.value is not None]
+    patterns += [(f"query {q.name}", q.value) for q in mapping.query if q.match is StringMatch.REGEX and q.value]
+    if mapping.regex_rewrite is not None:
+        patterns.append(("regex_rewrite.pattern", mapping.regex_rewrite.pattern))
+    if mapping.redirect is not None and mapping.redirect.regex is not None:
+        patterns.append(("regex_redirect.pattern", mapping.redirect.regex[0]))
+    safe = True
+    for where, pattern in patterns:
+        problem = re2_problem(pattern)
+        if problem:
+            safe = False
+            fields.diag.error(fields.ref, "InvalidRegex", f"{where}: {pattern!r} {problem}")
+    names = [h.name for h in mapping.match_headers] + [h.name for h in mapping.add_request_headers]
+    names += [h.name for h in mapping.add_response_headers]
+    names += [*mapping.remove_request_headers, *mapping.remove_response_headers]
+    for name in names:
+        problem = header_name_problem(name)
+        if problem:
+            safe = False
+            fields.diag.error(fields.ref, "InvalidHeaderName", f"{name!r} {problem}")
+    return safe
 
 
 def _regex_rewrite(fields: Fields) -> RegexRewrite | None:
@@ -160,5 +212,9 @@ def _no_control_characters(fields: Fields, keys: tuple[str, ...]) -> None:
 
 
 def _notices(fields: Fields, spec: Mapping[str, Any]) -> None:
-    fields.notice_unsupported(_NOT_YET & spec.keys(), "not implemented yet")
-    fields.notice_unknown(_IMPLEMENTED | _NOT_YET)
+    for key in sorted(_UNSUPPORTED.keys() & spec.keys()):
+        fields.diag.notice(fields.ref, "UnsupportedField", f"{key} is not supported ({_UNSUPPORTED[key]}); "
+                           "it is ignored")
+    for key in sorted(_REJECTED.keys() & spec.keys()):
+        fields.diag.error(fields.ref, "UnsupportedField", _REJECTED[key])
+    fields.notice_unknown(_IMPLEMENTED | _UNSUPPORTED.keys() | _REJECTED.keys())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import dataclass
 
@@ -70,7 +71,10 @@ def _split_host_port(raw: str) -> tuple[str | None, str | None]:
     return raw, None
 
 
+@functools.lru_cache(maxsize=4096)
 def is_ip_literal(host: str) -> bool:
+    if not host or (":" not in host and not host[0].isdigit()):
+        return False  # the common case, a DNS name, without parsing
     try:
         ipaddress.ip_address(host)
     except ValueError:
