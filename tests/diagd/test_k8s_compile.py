@@ -13,6 +13,7 @@ from diagd.compile.model.settings import CompileSettings
 from diagd.compile.model.source import Location, Snapshot, SourceObject
 from diagd.snapshot_reader import SnapshotReader
 from tests.builders import host, listener, mapping
+from tests.support.tls import CertificateAuthority, tls_secret
 from watt.formats.atomic import atomic_write
 from watt.formats.snapshot import encode_object, encode_snapshot
 
@@ -49,11 +50,12 @@ def routes(result: Any) -> list[tuple[str, str]]:
 def test_ingress_tls_makes_hosts_that_select_its_mappings() -> None:
     spec = {"tls": [{"hosts": ["shop.example.com"], "secretName": "shop-cert"}],
             "rules": [{"http": {"paths": [{"path": "/shop/", "pathType": "Prefix", "backend": backend("web", 80)}]}}]}
+    secret = tls_secret("shop-cert", CertificateAuthority().issue("shop.example.com"), namespace="shop")
     result = compile(Snapshot(objects=(kube(ingress("store", spec, annotations={
-        "kubernetes.io/ingress.class": "ambassador"})),)), SETTINGS)
+        "kubernetes.io/ingress.class": "ambassador"})), kube(secret))), SETTINGS)
     hosts = {h.name: h for h in result.ir.hosts}
     assert set(hosts) == {"store-0-0"}
-    assert hosts["store-0-0"].hostname == "shop.example.com"
+    assert hosts["store-0-0"].hostname == "shop.example.com" and hosts["store-0-0"].tls is not None
     (mapping_ir,) = [m for m in result.ir.mappings if not m.internal]
     assert mapping_ir.ref.name == "store-0-0" and mapping_ir.hostname is None
     assert mapping_ir.labels["a10r-k8s-ingress"] == "a10r-ingress-store-shop"
