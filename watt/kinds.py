@@ -21,6 +21,10 @@ _SA_TOKEN = "kubernetes.io/service-account-token"
 _TLS_KEYS = frozenset({"tls.crt", "tls.key", "ca.crt", "cert-chain.pem", "user.key", "crl.pem"})
 
 
+# kube-system's endpoints change constantly (leader election) and are never a gateway's upstream.
+_NOT_KUBE_SYSTEM = "metadata.namespace!=kube-system"
+
+
 def _useful_secret(body: Mapping[str, Any]) -> bool:
     """Only Secrets that can hold TLS material: never ServiceAccount tokens, Helm releases or opaque app data."""
     if body.get("type") == _SA_TOKEN:
@@ -38,6 +42,7 @@ class WatchedKind:
     namespaced: bool = True
     keep_status: bool = False  # status feeds the compiler (our own Service's load balancer)
     accept: Callable[[Mapping[str, Any]], bool] | None = None  # objects that fail are not snapshotted
+    field_selector: str = ""  # added to AMBASSADOR_FIELD_SELECTOR for this kind
 
     @property
     def resource(self) -> str:
@@ -79,8 +84,9 @@ KINDS: tuple[WatchedKind, ...] = (
     _ambassador("TLSContext", "tlscontexts"),
     _ambassador("TracingService", "tracingservices"),
     WatchedKind("Service", "", ("v1",), "services", keep_status=True),
-    WatchedKind("Endpoints", "", ("v1",), "endpoints"),
-    WatchedKind("EndpointSlice", "discovery.k8s.io", ("v1", "v1beta1"), "endpointslices"),
+    WatchedKind("Endpoints", "", ("v1",), "endpoints", field_selector=_NOT_KUBE_SYSTEM),
+    WatchedKind("EndpointSlice", "discovery.k8s.io", ("v1", "v1beta1"), "endpointslices",
+                field_selector=_NOT_KUBE_SYSTEM),
     WatchedKind("Secret", "", ("v1",), "secrets", accept=_useful_secret),
     WatchedKind("Ingress", "networking.k8s.io", ("v1", "v1beta1"), "ingresses"),
     WatchedKind("IngressClass", "networking.k8s.io", ("v1", "v1beta1"), "ingressclasses", namespaced=False),

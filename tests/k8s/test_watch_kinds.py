@@ -86,3 +86,12 @@ def test_other_ambassador_ids_are_not_snapshotted(kube: Kube, namespace: str, wa
     kube.patch(sample("Mapping", namespace, "mine"), {"spec": {"ambassador_id": ["other"]}})
     watt.wait(lambda s: s is not None and s.names("Mapping", namespace) == {"auto", "unset"},
               what="a Mapping moved to another ambassador_id to leave")
+
+
+def test_kube_system_endpoints_are_not_watched(kube: Kube, namespace: str, watt: WattProcess) -> None:
+    for kind in ("Endpoints", "EndpointSlice"):
+        kube.create(sample(kind, "kube-system", f"{namespace}-leader"))
+        kube.create(sample(kind, namespace, "marker"))
+    snap = watt.wait(lambda s: s is not None and s.get("EndpointSlice", namespace, "marker") is not None and
+                     s.get("Endpoints", namespace, "marker") is not None, what="the markers")
+    assert snap.names("Endpoints", "kube-system") == set() and snap.names("EndpointSlice", "kube-system") == set()

@@ -149,7 +149,8 @@ class Reflector:
                 self._stream.close()
 
     def _params(self) -> dict[str, str | int]:
-        return {"labelSelector": self.scope.label_selector, "fieldSelector": self.scope.field_selector}
+        fields = ",".join(f for f in (self.scope.field_selector, self.kind.field_selector) if f)
+        return {"labelSelector": self.scope.label_selector, "fieldSelector": fields}
 
     def _path(self, version: str) -> str:
         return self.kind.path(version, self.scope.namespace)
