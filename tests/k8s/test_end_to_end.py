@@ -20,6 +20,7 @@ from tests.k8s.kube import Kube
 from tests.support.gateway import Gateway
 from tests.support.http import request
 from tests.support.processes import wait_until
+from tests.support.tls import CertificateAuthority, client_context, common_name, https_request, tls_secret
 from tests.support.upstreams import EchoServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.envoy]
@@ -138,6 +139,28 @@ def test_annotations_and_ingress(gateway: Gateway, cluster: Cluster, kube: Kube,
     assert gateway.get("/elsewhere/").status == 404
     wait_until(lambda: kube.get(ingress).get("status", {}).get("loadBalancer") ==
                {"ingress": [{"hostname": "lb.example.com"}]}, timeout=30, what="Ingress status from our Service")
+
+
+def test_ingress_tls_is_served_with_its_secret(gateway: Gateway, cluster: Cluster, kube: Kube) -> None:
+    ns = cluster.namespace
+    cluster.create("listeners", "Listener", "https", {"port": gateway.ports.https, "protocol": "HTTPS",
+                                                      "securityModel": "XFP",
+                                                      "hostBinding": {"namespace": {"from": "SELF"}}})
+    ca = CertificateAuthority()
+    kube.create(tls_secret("shop-cert", ca.issue("shop.example.com"), namespace=ns))
+    path = {"path": "/tls/", "pathType": "Prefix", "backend": {"service": {"name": "web", "port": {"number": 80}}}}
+    kube.create({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {
+        "name": "shop", "namespace": ns, "annotations": {"kubernetes.io/ingress.class": "ambassador"}},
+        "spec": {"tls": [{"hosts": ["shop.example.com"], "secretName": "shop-cert"}],
+                 "rules": [{"host": "shop.example.com", "http": {"paths": [path]}}]}})
+
+    def served() -> tuple[int, str | None]:
+        status, _, _, peer = https_request(gateway.ports.https, "/tls/", sni="shop.example.com",
+                                           context=client_context(ca))
+        return status, common_name(peer)
+
+    # The certificate is the Ingress's Secret; 503: routed to a Service only cluster DNS resolves.
+    wait_until(lambda: served() == (503, "shop.example.com"), timeout=30, what="HTTPS with the Ingress's cert")
 
 
 def _load_assignment(gateway: Gateway, key: str) -> list[str] | None:
