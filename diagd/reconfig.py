@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from diagd.compile import CompileResult, compile, refresh_endpoints
+from diagd.compile import CompileMemo, CompileResult, compile, refresh_endpoints
 from diagd.compile.kinds.endpoints import ENDPOINT_KINDS
 from diagd.compile.model.settings import CompileSettings
 from diagd.compile.model.source import Snapshot
@@ -29,7 +29,7 @@ __all__ = ["ReconfigWorker", "CompileFn"]
 
 log = logging.getLogger("diagd.reconfig")
 
-CompileFn = Callable[[Snapshot, CompileSettings], CompileResult]
+CompileFn = Callable[[Snapshot, CompileSettings, CompileMemo], CompileResult]
 
 SNAPSHOT, STATUS, STOP = "snapshot", "status", "stop"
 
@@ -45,6 +45,7 @@ class ReconfigWorker:
         self._compile = compile_fn
         self._notify = notify
         self._reader = SnapshotReader(layout.snapshot_file)
+        self._memo = CompileMemo()
         self._publisher = Publisher(layout)
         self._queue: queue.Queue[str] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="reconfig", daemon=True)
@@ -131,7 +132,7 @@ class ReconfigWorker:
         if previous is not None and self._applied_last_read and kinds and kinds <= ENDPOINT_KINDS:
             log.debug("only %s changed: refreshing endpoints", ", ".join(sorted(kinds)))
             return refresh_endpoints(previous, snapshot, self.settings), True
-        return self._compile(snapshot, self.settings), False
+        return self._compile(snapshot, self.settings, self._memo), False
 
     def _applied(self, state: CompiledState, result: CompileResult, source: Any,
                  record: ReconfigRecord) -> CompiledState:

@@ -41,6 +41,7 @@ from diagd.compile.kinds.resources import AMBASSADOR_KINDS, Resource, collect_re
 from diagd.compile.kinds.secrets import FALLBACK_SECRET, SecretStore
 from diagd.compile.kinds.sources import report_source_problems
 from diagd.compile.kinds.status import resource_statuses
+from diagd.compile.memo import CompileMemo
 from diagd.compile.model.problems import Diagnostics, Problem, ResourceRef
 from diagd.compile.model.settings import CompileSettings
 from diagd.compile.model.source import Location, Snapshot
@@ -84,6 +85,7 @@ class _Build:
     groups: tuple[RouteGroup, ...] = ()
     plans: tuple[ListenerPlan, ...] = ()
     ingresses: tuple[Resource, ...] = ()
+    memo: CompileMemo | None = None
 
     @property
     def ctx(self) -> KindContext:
@@ -162,8 +164,15 @@ def _default_host(build: _Build) -> Host:
 
 
 def _mappings(build: _Build) -> None:
+    ctx = build.ctx
+    table = build.memo.mappings if build.memo is not None else None
+    if table is not None:
+        table.begin((ctx.settings, ctx.options, ctx.tls_contexts))
     for res in build.by_kind.get("Mapping", []):
-        mapping = mapping_kind.parse(res, build.ctx, build.diag)
+        if table is None:
+            mapping = mapping_kind.parse(res, ctx, build.diag)
+        else:
+            mapping = table.get(res.key, build.diag, lambda child, r=res: mapping_kind.parse(r, ctx, child))
         if mapping is not None:
             build.mappings.append(mapping)
     build.mappings.extend(probe_mappings(build.options, build.settings, build.diag))
@@ -232,19 +241,30 @@ STEPS: tuple[tuple[str, Callable[[_Build], None]], ...] = (
 )
 
 
-def compile(snapshot: Snapshot, settings: CompileSettings) -> CompileResult:  # noqa: A001 - the package's verb
-    """Compile one snapshot into IR and Envoy configuration. Pure: no I/O, no environment, no clock."""
+def compile(snapshot: Snapshot, settings: CompileSettings,  # noqa: A001 - the package's verb
+            memo: CompileMemo | None = None) -> CompileResult:
+    """Compile one snapshot into IR and Envoy configuration. Pure: no I/O, no environment, no clock.
+
+    ``memo`` (optional) carries per-resource results from the previous compile; the output is the same without it.
+    """
     diag = Diagnostics()
     report_source_problems(snapshot.meta, diag)
-    resources = collect_resources(expand_annotations(set_aside_gateway_api(snapshot, diag), diag), settings, diag)
+    if memo is not None:
+        memo.resources.begin(settings)
+    source = expand_annotations(set_aside_gateway_api(snapshot, diag), diag)
+    resources = collect_resources(source, settings, diag, memo.resources if memo is not None else None)
     by_kind: dict[str, list[Resource]] = {}
     for res in resources:
         by_kind.setdefault(res.kind, []).append(res)
         if res.kind in AMBASSADOR_KINDS and res.kind not in HANDLED_KINDS:
             diag.notice(res.ref, "UnsupportedKind", f"{res.kind} is not implemented yet; it is ignored")
-    build = _Build(settings=settings, diag=diag, by_kind=by_kind, secrets=SecretStore(settings.secrets_dir))
+    build = _Build(settings=settings, diag=diag, by_kind=by_kind, secrets=SecretStore(settings.secrets_dir),
+                   memo=memo)
     for _name, step in STEPS:
         step(build)
+    if memo is not None:
+        for table in memo.tables():
+            table.end()
     gateway = Gateway(options=build.options, listeners=build.plans, hosts=tuple(build.hosts),
                       mappings=tuple(build.mappings), groups=build.groups, clusters=build.clusters,
                       tls_contexts=tuple(build.tls_contexts[k] for k in sorted(build.tls_contexts)),

@@ -55,7 +55,7 @@ class RouteGroup:
 
     @property
     def weight(self) -> tuple[object, ...]:
-        return max(m.mapping.route_weight() for m in self.members)
+        return max(m.mapping.weight_key for m in self.members)
 
 
 def build_groups(mappings: Iterable[HttpMapping], clusters: Mapping[Upstream, str],
@@ -63,7 +63,7 @@ def build_groups(mappings: Iterable[HttpMapping], clusters: Mapping[Upstream, st
     """Group Mappings, assign shares, and order groups by Emissary's route weight (most specific first)."""
     buckets: dict[tuple[object, ...], list[HttpMapping]] = {}
     for mapping in mappings:
-        buckets.setdefault(mapping.group_identity(), []).append(mapping)
+        buckets.setdefault(mapping.identity, []).append(mapping)
     groups = []
     for identity, members in buckets.items():
         shadows = tuple(Shadow(m, clusters[m.upstream], 100 if m.weight is None else m.weight)

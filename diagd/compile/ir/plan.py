@@ -17,10 +17,24 @@ from diagd.compile.model.problems import Diagnostics
 __all__ = ["plan_listeners", "route_variants"]
 
 
-def route_variants(model: SecurityModel, insecure: InsecureAction, mapping: HttpMapping) -> Iterator[tuple[str | None, RouteAction]]:
-    """The (x-forwarded-proto condition, action) pairs one Mapping gets in one Host's virtual host."""
+def route_variants(model: SecurityModel, insecure: InsecureAction, mapping: HttpMapping, *,
+                   scheme: str | None = None) -> Iterator[tuple[str | None, RouteAction]]:
+    """The (x-forwarded-proto condition, action) pairs one Mapping gets in one Host's virtual host.
+
+    ``scheme`` is what x-forwarded-proto is bound to be on this filter chain, when it is known: on a Listener with
+    ``l7Depth: 0`` Envoy trusts no downstream x-forwarded-proto and sets it from the connection, so a TLS chain only
+    ever sees "https" and a cleartext chain only "http". Then only the variant that can match is emitted, with no
+    header condition: the same behaviour with half the routes.
+    """
     if mapping.is_acme_challenge:
         insecure = InsecureAction.ROUTE
+    if model is SecurityModel.XFP and scheme == "https":
+        yield None, RouteAction.ROUTE
+        return
+    if model is SecurityModel.XFP and scheme == "http":
+        if insecure is not InsecureAction.REJECT:
+            yield None, RouteAction.ROUTE if insecure is InsecureAction.ROUTE else RouteAction.REDIRECT_HTTPS
+        return
     if model is SecurityModel.SECURE:
         yield None, RouteAction.ROUTE
         return
@@ -113,7 +127,7 @@ def _tls_chains(listener: Listener, hosts: list[Host], attachments: _Attachments
             entry[1].append(host)
     chains = []
     for sni, (context, members) in by_sni.items():
-        vhosts = _unique_vhosts(listener, members, attachments, diag)
+        vhosts = _unique_vhosts(listener, members, attachments, diag, tls=True)
         chains.append(FilterChain(name=f"httpshost-{members[0].name}", server_names=() if sni == "*" else (sni,),
                                   tls=context, route_config=f"{listener.name}-routes-tls-{sni}",
                                   virtual_hosts=vhosts))
@@ -125,7 +139,7 @@ def _chains(listener: Listener, hosts: list[Host], attachments: _Attachments,
     chains = _tls_chains(listener, hosts, attachments, diag) if listener.protocol.has_tls else []
     cleartext = [h for h in hosts if not (listener.security_model is SecurityModel.INSECURE
                                           and h.insecure_action is InsecureAction.REJECT)]
-    vhosts = _unique_vhosts(listener, cleartext, attachments, diag)
+    vhosts = _unique_vhosts(listener, cleartext, attachments, diag, tls=False)
     if vhosts:
         chains.append(FilterChain(name="httphost-shared", server_names=(), tls=None,
                                   route_config=f"{listener.name}-routes-cleartext", virtual_hosts=vhosts))
@@ -133,7 +147,7 @@ def _chains(listener: Listener, hosts: list[Host], attachments: _Attachments,
 
 
 def _unique_vhosts(listener: Listener, hosts: list[Host], attachments: _Attachments,
-                   diag: Diagnostics) -> tuple[VirtualHost, ...]:
+                   diag: Diagnostics, *, tls: bool) -> tuple[VirtualHost, ...]:
     by_hostname: dict[str, Host] = {}
     for host in hosts:
         if host.hostname in by_hostname:
@@ -141,15 +155,16 @@ def _unique_vhosts(listener: Listener, hosts: list[Host], attachments: _Attachme
                        f"by {by_hostname[host.hostname].ref.describe()}; this Host is skipped on that Listener")
             continue
         by_hostname[host.hostname] = host
-    return tuple(_virtual_host(listener, host, attachments) for host in by_hostname.values())
+    scheme = None if listener.l7_depth else "https" if tls else "http"
+    return tuple(_virtual_host(listener, host, attachments, scheme) for host in by_hostname.values())
 
 
-def _virtual_host(listener: Listener, host: Host, attachments: _Attachments) -> VirtualHost:
+def _virtual_host(listener: Listener, host: Host, attachments: _Attachments, scheme: str | None) -> VirtualHost:
     routes = []
     groups = attachments.groups
     for gi, mi in attachments.members_for(host):
         mapping = groups[gi].members[mi].mapping
-        for xfp, action in route_variants(listener.security_model, host.insecure_action, mapping):
+        for xfp, action in route_variants(listener.security_model, host.insecure_action, mapping, scheme=scheme):
             routes.append(RouteVariant(group=gi, member=mi, xfp=xfp, action=action))
     return VirtualHost(name=f"{listener.name}-{host.hostname}", hostname=host.hostname, domains=(host.hostname,),
                        host=host.ref.rkey, routes=tuple(routes))

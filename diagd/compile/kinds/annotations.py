@@ -61,7 +61,8 @@ def _children(obj: SourceObject, body: Mapping[str, Any], diag: Diagnostics) -> 
         child = _with_parent_defaults(doc, namespace, labels)
         location = Location(kind=str(child.get("kind") or ""), namespace=_child_namespace(child) or namespace,
                             name=_child_name(child), parent=parent, index=index)
-        yield SourceObject(child, location)
+        key = f"{obj.key}\x00{index}" if obj.key is not None else None  # same parent line, same child
+        yield SourceObject(child, location, key=key)
 
 
 def _with_parent_defaults(doc: Mapping[str, Any], namespace: str, labels: Mapping[str, Any] | None) -> dict[str, Any]:
