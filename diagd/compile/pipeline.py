@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
+from typing import cast
 
 from diagd.compile.envoy.endpoints import render_load_assignments
 from diagd.compile.envoy.output import EnvoyConfig, render_envoy
@@ -172,7 +174,8 @@ def _mappings(build: _Build) -> None:
         if table is None:
             mapping = mapping_kind.parse(res, ctx, build.diag)
         else:
-            mapping = table.get(res.key, build.diag, lambda child, r=res: mapping_kind.parse(r, ctx, child))
+            parse = partial(mapping_kind.parse, res, ctx)
+            mapping = cast("HttpMapping | None", table.get(res.key, build.diag, parse))
         if mapping is not None:
             build.mappings.append(mapping)
     build.mappings.extend(probe_mappings(build.options, build.settings, build.diag))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from diagd.compile.kinds.fields import type_name
@@ -87,7 +88,7 @@ def _normalised(objects: list[SourceObject], settings: CompileSettings, diag: Di
         if memo is None:
             resource = _selected_resource(obj, settings, diag)
         else:
-            resource = memo.get(obj.key, diag, lambda child, o=obj: _selected_resource(o, settings, child))
+            resource = memo.get(obj.key, diag, partial(_selected_resource, obj, settings))
         if resource is not None:
             yield resource
 
