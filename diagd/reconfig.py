@@ -18,6 +18,7 @@ from diagd.compile import CompileMemo, CompileResult, compile, refresh_endpoints
 from diagd.compile.kinds.endpoints import ENDPOINT_KINDS
 from diagd.compile.model.settings import CompileSettings
 from diagd.compile.model.source import Snapshot
+from diagd.gc_policy import GcPolicy
 from diagd.notify import signal_ambex
 from diagd.publish import Publisher
 from diagd.snapshot_reader import SnapshotReader
@@ -46,6 +47,7 @@ class ReconfigWorker:
         self._notify = notify
         self._reader = SnapshotReader(layout.snapshot_file)
         self._memo = CompileMemo()
+        self._gc = GcPolicy()
         self._publisher = Publisher(layout)
         self._queue: queue.Queue[str] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="reconfig", daemon=True)
@@ -78,7 +80,8 @@ class ReconfigWorker:
                 return
             try:
                 if SNAPSHOT in events:
-                    self.reconfigure()
+                    with self._gc.reconfiguring():
+                        self.reconfigure()
                 if STATUS in events:
                     self.refresh_status()
             except Exception:  # a bug must not kill the worker: keep the last good config and go on
@@ -117,7 +120,7 @@ class ReconfigWorker:
             endpoints_only=endpoints_only,
         )
         self._notify(self.layout.ambex_pidfile)
-        self.holder.swap(lambda s: self._applied(s, result, header.get("source", {}), record))
+        self.holder.swap(lambda s: self._applied(s, result, header.get("source", {}), record, snapshot))
         self._applied_last_read = True
         if self._on_applied is not None:
             self._on_applied(result)
@@ -135,10 +138,11 @@ class ReconfigWorker:
         return self._compile(snapshot, self.settings, self._memo), False
 
     def _applied(self, state: CompiledState, result: CompileResult, source: Any,
-                 record: ReconfigRecord) -> CompiledState:
+                 record: ReconfigRecord, snapshot: Snapshot | None = None) -> CompiledState:
         history = (*state.history, record)[-self.history:]
         return dataclasses.replace(state, result=result, applied_seq=record.seq, source=dict(source), last=record,
-                                   history=history, last_error=None)
+                                   history=history, last_error=None, snapshot=snapshot,
+                                   first_applied=state.first_applied or record.written)
 
     def refresh_status(self) -> None:
         try:

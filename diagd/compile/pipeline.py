@@ -9,8 +9,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import partial
-from typing import cast
 
 from diagd.compile.envoy.endpoints import render_load_assignments
 from diagd.compile.envoy.output import EnvoyConfig, render_envoy
@@ -170,15 +168,21 @@ def _mappings(build: _Build) -> None:
     table = build.memo.mappings if build.memo is not None else None
     if table is not None:
         table.begin((ctx.settings, ctx.options, ctx.tls_contexts))
+    def parse(res: Resource, diag: Diagnostics) -> HttpMapping | None:
+        return mapping_kind.parse(res, ctx, diag)
+
     for res in build.by_kind.get("Mapping", []):
-        if table is None:
-            mapping = mapping_kind.parse(res, ctx, build.diag)
-        else:
-            parse = partial(mapping_kind.parse, res, ctx)
-            mapping = cast("HttpMapping | None", table.get(res.key, build.diag, parse))
+        mapping = parse(res, build.diag) if table is None else table.get(res.key, build.diag, parse, res)
         if mapping is not None:
             build.mappings.append(mapping)
-    build.mappings.extend(probe_mappings(build.options, build.settings, build.diag))
+    if table is None:
+        build.mappings.extend(probe_mappings(build.options, build.settings, build.diag))
+        return
+    probes = build.memo.probes if build.memo is not None else None
+    assert probes is not None
+    probes.begin((build.options, build.settings))
+    build.mappings.extend(probes.get("probes", build.diag, lambda b, child: probe_mappings(b.options, b.settings, child),
+                                     build))
 
 
 def _tcp_mappings(build: _Build) -> None:
@@ -199,11 +203,16 @@ def _resolvers(build: _Build) -> None:
 def _clusters(build: _Build) -> None:
     users = [(m.upstream, m.ref) for m in build.mappings if m.redirect is None]
     users += [(m.upstream, m.ref) for m in build.tcp_mappings]
-    build.clusters, build.cluster_names = assign_clusters(users)
+    if build.memo is not None:
+        build.memo.clusters.begin(None)
+    build.clusters, build.cluster_names = assign_clusters(users, build.memo)
 
 
 def _groups(build: _Build) -> None:
-    build.groups = build_groups(build.mappings, build.cluster_names, build.diag)
+    if build.memo is not None:
+        build.memo.groups.begin(None)
+        build.memo.vhosts.begin((build.settings.strict_label_selectors,))
+    build.groups = build_groups(build.mappings, build.cluster_names, build.diag, build.memo)
 
 
 def _plan(build: _Build) -> None:
@@ -211,14 +220,16 @@ def _plan(build: _Build) -> None:
     listeners = (*build.listeners, *synthesized_listeners(tcp, tuple(build.listeners)))
     build.plans = plan_listeners(listeners, tuple(build.hosts), build.groups,
                                  strict_selectors=build.settings.strict_label_selectors, diag=build.diag,
-                                 tcp_chains=tcp_chains_by_port(tcp, build.cluster_names, build.diag))
+                                 tcp_chains=tcp_chains_by_port(tcp, build.cluster_names, build.diag),
+                                 memo=build.memo)
     _report_unrouted(build)
 
 
 def _report_unrouted(build: _Build) -> None:
     if not build.plans:
         return
-    routed = {build.groups[v.group].members[v.member].mapping.ref.rkey
+    index = {g.group_id: g for g in build.groups}
+    routed = {index[v.group].members[v.member].mapping.ref.rkey
               for plan in build.plans for chain in plan.chains for vh in chain.virtual_hosts for v in vh.routes}
     grouped = {m.mapping.ref.rkey for g in build.groups for m in g.members}
     for mapping in build.mappings:
@@ -275,7 +286,7 @@ def compile(snapshot: Snapshot, settings: CompileSettings,  # noqa: A001 - the p
     statuses = ingress_statuses(build.ingresses, by_kind.get("Service", []), settings, diag)
     problems = diag.problems()
     statuses += resource_statuses(resources, problems, mappings=settings.update_mapping_status)
-    envoy = _with_endpoints(render_envoy(gateway, settings), gateway, snapshot, settings)
+    envoy = _with_endpoints(render_envoy(gateway, settings, memo), gateway, snapshot, settings)
     return CompileResult(ir=gateway, envoy=envoy, problems=problems,
                          resources=tuple(r.ref for r in resources), status_updates=statuses,
                          secret_files=dict(build.secrets.files))

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 from diagd.compile.kinds.fields import type_name
@@ -63,7 +62,7 @@ class Resource:
 
 
 def collect_resources(snapshot: Snapshot, settings: CompileSettings, diag: Diagnostics,
-                      memo: MemoTable[Any] | None = None) -> tuple[Resource, ...]:
+                      memo: MemoTable | None = None) -> tuple[Resource, ...]:
     """Normalise every object, report the invalid ones, keep those for this AMBASSADOR_ID, drop duplicates."""
     for invalid in snapshot.invalid:
         ref = _ref_for(invalid.location, kind="File", name=invalid.location.file or "?", namespace="")
@@ -83,12 +82,12 @@ def collect_resources(snapshot: Snapshot, settings: CompileSettings, diag: Diagn
 
 
 def _normalised(objects: list[SourceObject], settings: CompileSettings, diag: Diagnostics,
-                memo: MemoTable[Any] | None) -> Iterator[Resource]:
+                memo: MemoTable | None) -> Iterator[Resource]:
     for obj in objects:
         if memo is None:
             resource = _selected_resource(obj, settings, diag)
         else:
-            resource = memo.get(obj.key, diag, partial(_selected_resource, obj, settings))
+            resource = memo.get(obj.key, diag, lambda o, child: _selected_resource(o, settings, child), obj)
         if resource is not None:
             yield resource
 
