@@ -9,8 +9,10 @@ the surviving heap is then frozen out of future scans, and every ``full_every`` 
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 __all__ = ["GcPolicy"]
@@ -38,3 +40,18 @@ class GcPolicy:
             gc.unfreeze()
             gc.collect()
         gc.freeze()
+        _trim()
+
+
+def _libc_trim() -> Callable[[], None]:
+    """glibc keeps memory freed by a reconfiguration (the previous configuration's objects) in its heaps;
+    ``malloc_trim(0)`` hands what it can back to the system. A no-op where there is no glibc."""
+    name = ctypes.util.find_library("c")
+    try:
+        trim = ctypes.CDLL(name).malloc_trim if name else None
+    except (OSError, AttributeError):
+        trim = None
+    return (lambda: trim(0) and None) if trim is not None else (lambda: None)
+
+
+_trim = _libc_trim()
