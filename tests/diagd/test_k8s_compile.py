@@ -72,7 +72,7 @@ def test_ingress_without_class_is_ours_only_under_our_default_ingress_class() ->
     without_default = compile(Snapshot(objects=(*base(), plain)), SETTINGS)
     assert routes(without_default) == []
     with_default = compile(Snapshot(objects=(*base(), plain, kube(ours))), SETTINGS)
-    assert routes(with_default) == [("http-*", "/d/")]
+    assert routes(with_default) == [("any.default", "/d/")]
 
 
 def test_v1beta1_ingress_backends() -> None:

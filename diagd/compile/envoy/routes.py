@@ -193,7 +193,10 @@ def render_route_configs(gateway: Gateway, memo: CompileMemo | None = None) -> t
     action) and shared by every virtual host that has it; with a memo, unchanged virtual hosts and routes from the
     previous compile are reused as they are."""
     own = memo if memo is not None else CompileMemo()
-    configs = [{"name": chain.route_config, "virtual_hosts": [_virtual_host(gateway, vh, own)
-                                                               for vh in chain.virtual_hosts]}
-               for plan in gateway.listeners for chain in plan.chains if chain.tcp is None]
-    return tuple(sorted(configs, key=lambda c: str(c["name"])))
+    configs: dict[str, dict[str, Any]] = {}
+    for plan in gateway.listeners:
+        for chain in plan.chains:
+            if chain.tcp is None and chain.route_config not in configs:  # chains may share one (see plan)
+                configs[chain.route_config] = {"name": chain.route_config, "virtual_hosts": [
+                    _virtual_host(gateway, vh, own) for vh in chain.virtual_hosts]}
+    return tuple(configs[name] for name in sorted(configs))

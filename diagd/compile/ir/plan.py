@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 from collections.abc import Iterator, Mapping
 
@@ -160,7 +161,7 @@ def _tls_chains(listener: Listener, hosts: list[Host], attachments: _Attachments
     for sni, (context, members) in by_sni.items():
         vhosts = _unique_vhosts(listener, members, attachments, diag, tls=True)
         chains.append(FilterChain(name=f"httpshost-{members[0].name}", server_names=() if sni == "*" else (sni,),
-                                  tls=context, route_config=f"{listener.name}-routes-tls-{sni}",
+                                  tls=context, route_config=_route_config_name(f"tls-{sni}", listener, vhosts),
                                   virtual_hosts=vhosts))
     return chains
 
@@ -173,8 +174,16 @@ def _chains(listener: Listener, hosts: list[Host], attachments: _Attachments,
     vhosts = _unique_vhosts(listener, cleartext, attachments, diag, tls=False)
     if vhosts:
         chains.append(FilterChain(name="httphost-shared", server_names=(), tls=None,
-                                  route_config=f"{listener.name}-routes-cleartext", virtual_hosts=vhosts))
+                                  route_config=_route_config_name("cleartext", listener, vhosts), virtual_hosts=vhosts))
     return tuple(chains)
+
+
+def _route_config_name(chain: str, listener: Listener, vhosts: tuple[VirtualHost, ...]) -> str:
+    """Named by what decides its content, so that chains with the same Hosts under the same security model (an HTTP
+    and an HTTPS Listener's cleartext chains, typically) share one route configuration, which Envoy then loads
+    once per change instead of once per Listener."""
+    basis = repr((chain, listener.security_model.value, listener.l7_depth, tuple(vh.name for vh in vhosts)))
+    return f"routes-{chain}-{hashlib.sha1(basis.encode('utf-8')).hexdigest()[:12]}"
 
 
 def _unique_vhosts(listener: Listener, hosts: list[Host], attachments: _Attachments,
@@ -195,8 +204,8 @@ def _virtual_host(listener: Listener, host: Host, attachments: _Attachments, sch
     memo = attachments.memo
     if memo is None:
         return _build_virtual_host(listener, host, attachments, scheme, kinds)
-    key = (listener.name, listener.security_model, listener.l7_depth, scheme, host.ref.rkey, host.name,
-           host.hostname, host.insecure_action)
+    key = (listener.security_model, listener.l7_depth, scheme, host.ref.rkey, host.name, host.hostname,
+           host.insecure_action)  # not the Listener's name: equal chains of two Listeners share their virtual hosts
     vhost = memo.vhosts.get(key, Diagnostics(), lambda k, _: _build_virtual_host(listener, host, attachments, scheme, k),
                             kinds, check=attachments.check(kinds))
     assert isinstance(vhost, VirtualHost)
@@ -212,5 +221,5 @@ def _build_virtual_host(listener: Listener, host: Host, attachments: _Attachment
         for xfp, action in route_variants(listener.security_model, host.insecure_action, group.members[mi].mapping,
                                           scheme=scheme):
             routes.append(RouteVariant(group=group.group_id, member=mi, xfp=xfp, action=action))
-    return VirtualHost(name=f"{listener.name}-{host.hostname}", hostname=host.hostname, domains=(host.hostname,),
+    return VirtualHost(name=f"{host.name}.{host.namespace}", hostname=host.hostname, domains=(host.hostname,),
                        host=host.ref.rkey, routes=tuple(routes))
