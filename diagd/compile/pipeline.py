@@ -1,7 +1,7 @@
 """The compiler's steps, in the one order they run. ``compile`` is the package's entry point.
 
-snapshot → resources (common rules) → Module options → Secrets → TLSContexts → Listeners → Hosts → Mappings →
-TCPMappings → clusters → groups → plan → Envoy. Every step records problems per resource and lets the rest go on.
+snapshot → resources (common rules) → Module options → Secrets → TLSContexts → Listeners → Hosts → external services
+(auth, rate limit, tracing, logs) → Mappings → TCPMappings → clusters → groups → plan → Envoy. Every step records problems per resource and lets the rest go on.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from diagd.compile.envoy.output import EnvoyConfig, render_envoy
 from diagd.compile.ir.cluster import Cluster, Upstream
 from diagd.compile.ir.clusters import assign_clusters
+from diagd.compile.ir.external import ExternalServices
 from diagd.compile.ir.gateway import Gateway, ListenerPlan
 from diagd.compile.ir.groups import RouteGroup, build_groups
 from diagd.compile.ir.host import Host, InsecureAction
@@ -22,12 +23,16 @@ from diagd.compile.ir.plan import plan_listeners
 from diagd.compile.ir.tcp import TcpMapping
 from diagd.compile.ir.tcp_plan import synthesized_listeners, tcp_chains_by_port
 from diagd.compile.ir.tls import TLSContext
+from diagd.compile.kinds import authservice as authservice_kind
 from diagd.compile.kinds import host as host_kind
 from diagd.compile.kinds import listener as listener_kind
+from diagd.compile.kinds import logservice as logservice_kind
 from diagd.compile.kinds import mapping as mapping_kind
 from diagd.compile.kinds import module as module_kind
+from diagd.compile.kinds import ratelimitservice as ratelimitservice_kind
 from diagd.compile.kinds import tcpmapping as tcpmapping_kind
 from diagd.compile.kinds import tlscontext as tlscontext_kind
+from diagd.compile.kinds import tracingservice as tracingservice_kind
 from diagd.compile.kinds.context import KindContext
 from diagd.compile.kinds.probes import probe_mappings
 from diagd.compile.kinds.resources import AMBASSADOR_KINDS, Resource, collect_resources
@@ -38,7 +43,8 @@ from diagd.compile.model.source import Location, Snapshot
 
 __all__ = ["compile", "CompileResult", "STEPS", "HANDLED_KINDS"]
 
-HANDLED_KINDS = frozenset({"Module", "Listener", "Host", "Mapping", "Secret", "TLSContext", "TCPMapping"})
+HANDLED_KINDS = frozenset({"Module", "Listener", "Host", "Mapping", "Secret", "TLSContext", "TCPMapping",
+                           "AuthService", "RateLimitService", "TracingService", "LogService"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +77,7 @@ class _Build:
     cluster_names: dict[Upstream, str] = field(default_factory=dict)
     groups: tuple[RouteGroup, ...] = ()
     plans: tuple[ListenerPlan, ...] = ()
+    services: ExternalServices = field(default_factory=ExternalServices)
 
     @property
     def ctx(self) -> KindContext:
@@ -139,6 +146,18 @@ def _default_host(build: _Build) -> Host:
                 insecure_action=InsecureAction.ROUTE, synthesized=True)
 
 
+def _external_services(build: _Build) -> None:
+    """AuthServices, the RateLimitService, the TracingService and LogServices (SPEC §4.6)."""
+    kinds, ctx, diag = build.by_kind, build.ctx, build.diag
+    auth, failure = authservice_kind.auth_services(kinds.get("AuthService", []), ctx, diag)
+    build.services = ExternalServices(
+        auth=auth, auth_failure=failure,
+        ratelimit=ratelimitservice_kind.rate_limit_service(kinds.get("RateLimitService", []), ctx, diag),
+        tracing=tracingservice_kind.tracing_service(kinds.get("TracingService", []), ctx, diag),
+        log_services=logservice_kind.log_services(kinds.get("LogService", []), ctx, diag),
+    )
+
+
 def _mappings(build: _Build) -> None:
     for res in build.by_kind.get("Mapping", []):
         mapping = mapping_kind.parse(res, build.ctx, build.diag)
@@ -157,7 +176,9 @@ def _tcp_mappings(build: _Build) -> None:
 def _clusters(build: _Build) -> None:
     users = [(m.upstream, m.ref) for m in build.mappings if m.redirect is None]
     users += [(m.upstream, m.ref) for m in build.tcp_mappings]
+    users += list(build.services.upstreams())
     build.clusters, build.cluster_names = assign_clusters(users)
+    build.services = build.services.with_clusters(build.cluster_names)
 
 
 def _groups(build: _Build) -> None:
@@ -192,6 +213,7 @@ STEPS: tuple[tuple[str, Callable[[_Build], None]], ...] = (
     ("tls_contexts", _tls_contexts),
     ("listeners", _listeners),
     ("hosts", _hosts),
+    ("external_services", _external_services),
     ("mappings", _mappings),
     ("tcp_mappings", _tcp_mappings),
     ("clusters", _clusters),
@@ -215,6 +237,6 @@ def compile(snapshot: Snapshot, settings: CompileSettings) -> CompileResult:  # 
     gateway = Gateway(options=build.options, listeners=build.plans, hosts=tuple(build.hosts),
                       mappings=tuple(build.mappings), groups=build.groups, clusters=build.clusters,
                       tls_contexts=tuple(build.tls_contexts[k] for k in sorted(build.tls_contexts)),
-                      tcp_mappings=tuple(build.tcp_mappings))
+                      tcp_mappings=tuple(build.tcp_mappings), services=build.services)
     return CompileResult(ir=gateway, envoy=render_envoy(gateway, settings), problems=diag.problems(),
                          resources=tuple(r.ref for r in resources), secret_files=dict(build.secrets.files))

@@ -10,6 +10,7 @@ from typing import Any
 
 from diagd.compile.envoy.common import duration, string_match, typed
 from diagd.compile.envoy.http_filters import CORS
+from diagd.compile.envoy.route_services import decorate_route
 from diagd.compile.ir.gateway import FilterChain, Gateway, RouteAction, RouteVariant
 from diagd.compile.ir.groups import GroupMember, RouteGroup
 from diagd.compile.ir.mapping import HttpMapping
@@ -181,7 +182,9 @@ def _render_chain(chain: FilterChain, gateway: Gateway,
         for variant in vhost.routes:
             if variant not in cache:
                 group = gateway.groups[variant.group]
-                cache[variant] = render_route(group.members[variant.member], variant.xfp, variant.action, group)
+                member = group.members[variant.member]
+                cache[variant] = render_route(member, variant.xfp, variant.action, group)
+                decorate_route(cache[variant], member.mapping, variant.action, gateway)
             routes.append(cache[variant])
         vhosts.append({"name": vhost.name, "domains": list(vhost.domains), "routes": routes})
     return {"name": chain.route_config, "virtual_hosts": vhosts}

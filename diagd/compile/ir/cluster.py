@@ -42,6 +42,7 @@ class Upstream:
     respect_dns_ttl: bool = False
     ip_family: str = "V4_ONLY"
     keepalive: Keepalive | None = None
+    more_endpoints: tuple[tuple[str, int], ...] = ()  # further (host, port)s of one cluster (several AuthServices)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from diagd.compile.ir.cluster import Cluster
+from diagd.compile.ir.external import ExternalServices
 from diagd.compile.ir.groups import RouteGroup
 from diagd.compile.ir.host import Host
 from diagd.compile.ir.listener import Listener
@@ -90,3 +91,4 @@ class Gateway:
     clusters: tuple[Cluster, ...]
     tls_contexts: tuple[TLSContext, ...] = ()
     tcp_mappings: tuple[TcpMapping, ...] = ()
+    services: ExternalServices = ExternalServices()  # AuthService, RateLimitService, TracingService, LogServices
