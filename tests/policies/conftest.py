@@ -13,6 +13,7 @@ from tests.behaviour.conftest import ca, gateway_for_module, upstreams  # noqa: 
 from tests.builders import resource
 from tests.support.gateway import Gateway
 from tests.support.processes import wait_until
+from tests.support.tls import CertificateAuthority, tls_secret
 
 pytestmark = pytest.mark.envoy
 
@@ -20,6 +21,12 @@ pytestmark = pytest.mark.envoy
 def service(kind: str, name: str, spec: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
     """An AuthService, RateLimitService, TracingService or LogService resource."""
     return resource(kind, name, spec, **kwargs)
+
+
+def trusting_context(name: str, ca: CertificateAuthority, sni: str) -> list[dict[str, Any]]:
+    """A TLSContext ``name`` (and its CA Secret) that verifies a service's certificate from ``ca`` for ``sni``."""
+    return [tls_secret(f"{name}-ca", ca_pem=ca.cert_pem),
+            resource("TLSContext", name, {"ca_secret": f"{name}-ca", "sni": sni})]
 
 
 def apply(gw: Gateway, name: str, *docs: dict[str, Any], until: Callable[[], Any], what: str,

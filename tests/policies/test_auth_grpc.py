@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from tests.builders import host, listener, mapping, resource, to_yaml
-from tests.policies.conftest import apply, errors_for, service
+from tests.builders import host, listener, mapping, to_yaml
+from tests.policies.conftest import apply, errors_for, service, trusting_context
 from tests.support.auth_servers import GrpcAuthServer
 from tests.support.gateway import Gateway
-from tests.support.tls import CertificateAuthority, tls_secret
+from tests.support.tls import CertificateAuthority
 from tests.support.upstreams import EchoServer
 
 pytestmark = pytest.mark.envoy
@@ -40,8 +40,7 @@ def gw(gateway_for_module: Callable[..., Gateway], servers: dict[str, Any], ca: 
     app = servers["app"].address
     gateway.write("routes.yaml", to_yaml(
         listener("http", gateway.ports.http), host("any"),
-        tls_secret("auth-ca", ca_pem=ca.cert_pem),
-        resource("TLSContext", "auth-tls", {"ca_secret": "auth-ca", "sni": "auth.example.com"}),
+        *trusting_context("auth-tls", ca, "auth.example.com"),
         mapping("app", "/app/", app),
         mapping("context", "/context/", app,
                 auth_context_extensions={"first": "first element", "second": "second element"}),

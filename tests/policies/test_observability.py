@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests.builders import host, listener, mapping, module, resource, to_yaml
-from tests.policies.conftest import apply, service
+from tests.policies.conftest import service
 from tests.support.collectors import AccessLogServer, LogEntry, OtlpCollector, ZipkinCollector
 from tests.support.gateway import Gateway
 from tests.support.ports import free_port

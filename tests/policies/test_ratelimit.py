@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from tests.builders import host, listener, mapping, module, resource, to_yaml
-from tests.policies.conftest import apply, errors_for, service
+from tests.builders import host, listener, mapping, module, to_yaml
+from tests.policies.conftest import apply, errors_for, service, trusting_context
 from tests.support.gateway import Gateway
 from tests.support.ports import free_port
 from tests.support.ratelimit_server import RateLimitServer
-from tests.support.tls import CertificateAuthority, tls_secret
+from tests.support.tls import CertificateAuthority
 from tests.support.upstreams import EchoServer
 
 pytestmark = pytest.mark.envoy
@@ -54,8 +54,7 @@ def gw(gateway_for_module: Callable[..., Gateway], servers: dict[str, Any], ca: 
         listener("http", gateway.ports.http), host("any"),
         module({"default_label_domain": "edge",
                 "default_labels": {"edge": {"defaults": [{"generic_key": {"key": DEFAULT[0], "value": DEFAULT[1]}}]}}}),
-        tls_secret("rls-ca", ca_pem=ca.cert_pem),
-        resource("TLSContext", "rls-tls", {"ca_secret": "rls-ca", "sni": "rls.example.com"}),
+        *trusting_context("rls-tls", ca, "rls.example.com"),
         _labelled("limited", "/limited/", app, LABELS),
         _labelled("burst", "/burst/", app, {"edge": [{"burst": [{"generic_key": {"value": "burst"}}]}]}),
         mapping("plain", "/plain/", app),

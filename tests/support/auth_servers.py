@@ -23,8 +23,7 @@ from envoy.service.auth.v3 import external_auth_pb2, external_auth_pb2_grpc
 from envoy.type.v3 import http_status_pb2
 from google.rpc import code_pb2, status_pb2
 
-from tests.support.grpc_server import start_grpc_server
-from tests.support.ports import free_port
+from tests.support.loopback import LoopbackGrpc, LoopbackHttp
 
 __all__ = ["AuthCall", "HttpAuthServer", "GrpcAuthServer"]
 
@@ -83,7 +82,6 @@ class _Recorder:
 class _HttpHandler(http.server.BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     protocol_version = "HTTP/1.1"
-    server: "_HttpServer"
 
     def _check(self) -> None:
         length = int(self.headers.get("content-length") or 0)
@@ -105,32 +103,12 @@ class _HttpHandler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-class _HttpServer(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    owner: "HttpAuthServer"
-
-
-class HttpAuthServer(_Recorder):
+class HttpAuthServer(_Recorder, LoopbackHttp):
     """Envoy's HTTP ext_authz protocol: the client's request (headers, prefixed path, body) in, 200 or denial out."""
 
-    def __init__(self, name: str, port: int | None = None) -> None:
-        super().__init__(name)
-        self.port = port or free_port()
-        self._server = _HttpServer(("127.0.0.1", self.port), _HttpHandler)
-        self._server.owner = self
-        self._thread = threading.Thread(target=self._server.serve_forever, name=f"auth-{name}", daemon=True)
-
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def start(self) -> "HttpAuthServer":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+    def __init__(self, name: str) -> None:
+        _Recorder.__init__(self, name)
+        LoopbackHttp.__init__(self, _HttpHandler, f"auth-{name}")
 
 
 def _header_options(pairs: list[tuple[str, str]]) -> list[base_pb2.HeaderValueOption]:
@@ -159,23 +137,12 @@ class _Authorization(external_auth_pb2_grpc.AuthorizationServicer):
                 headers=_header_options(decision.headers), body=decision.body.decode()))
 
 
-class GrpcAuthServer(_Recorder):
+class GrpcAuthServer(_Recorder, LoopbackGrpc):
     """``envoy.service.auth.v3.Authorization/Check`` over gRPC (over TLS with a (certificate, key) PEM pair)."""
 
-    def __init__(self, name: str, port: int | None = None, *, tls: tuple[bytes, bytes] | None = None) -> None:
-        super().__init__(name)
-        self.port = port or free_port()
-        self.tls = tls
+    def __init__(self, name: str, *, tls: tuple[bytes, bytes] | None = None) -> None:
+        _Recorder.__init__(self, name)
+        LoopbackGrpc.__init__(self, tls=tls)
 
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def start(self) -> "GrpcAuthServer":
-        servicer = _Authorization(self)
-        self._server = start_grpc_server(
-            self.port, lambda s: external_auth_pb2_grpc.add_AuthorizationServicer_to_server(servicer, s), tls=self.tls)
-        return self
-
-    def stop(self) -> None:
-        self._server.stop(grace=None)
+    def register(self, server: grpc.Server) -> None:
+        external_auth_pb2_grpc.add_AuthorizationServicer_to_server(_Authorization(self), server)

@@ -17,8 +17,7 @@ from envoy.config.core.v3 import base_pb2
 from envoy.service.accesslog.v3 import als_pb2, als_pb2_grpc
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
-from tests.support.grpc_server import start_grpc_server
-from tests.support.ports import free_port
+from tests.support.loopback import LoopbackGrpc, LoopbackHttp
 
 __all__ = ["ZipkinCollector", "OtlpCollector", "AccessLogServer", "OtlpSpan", "LogEntry"]
 
@@ -40,7 +39,6 @@ class _Store:
 class _ZipkinHandler(http.server.BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     protocol_version = "HTTP/1.1"
-    server: "_ZipkinServer"
 
     def _body(self) -> bytes:
         if self.headers.get("transfer-encoding", "").lower() != "chunked":
@@ -70,35 +68,15 @@ class _ZipkinHandler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-class _ZipkinServer(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    owner: "ZipkinCollector"
-
-
-class ZipkinCollector(_Store):
+class ZipkinCollector(_Store, LoopbackHttp):
     """Accepts Zipkin v2 JSON span lists; ``spans()`` are the decoded span objects."""
 
     def __init__(self) -> None:
-        super().__init__()
-        self.port = free_port()
-        self._server = _ZipkinServer(("127.0.0.1", self.port), _ZipkinHandler)
-        self._server.owner = self
-        self._thread = threading.Thread(target=self._server.serve_forever, name="zipkin", daemon=True)
+        _Store.__init__(self)
+        LoopbackHttp.__init__(self, _ZipkinHandler, "zipkin")
 
     def spans(self) -> list[dict[str, Any]]:
         return self.items()
-
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def start(self) -> "ZipkinCollector":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
 
 @dataclass(frozen=True)
@@ -123,12 +101,12 @@ def _otlp_spans(request: Any) -> list[OtlpSpan]:
     return spans
 
 
-class OtlpCollector(_Store):
+class OtlpCollector(_Store, LoopbackGrpc):
     """``opentelemetry.proto.collector.trace.v1.TraceService/Export`` over gRPC."""
 
     def __init__(self) -> None:
-        super().__init__()
-        self.port = free_port()
+        _Store.__init__(self)
+        LoopbackGrpc.__init__(self)
 
     def _export(self, request: Any, context: grpc.ServicerContext) -> Any:
         self.add(_otlp_spans(request))
@@ -137,21 +115,12 @@ class OtlpCollector(_Store):
     def spans(self) -> list[OtlpSpan]:
         return self.items()
 
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def start(self) -> "OtlpCollector":
+    def register(self, server: grpc.Server) -> None:
         handler = grpc.unary_unary_rpc_method_handler(
             self._export, request_deserializer=trace_service_pb2.ExportTraceServiceRequest.FromString,
             response_serializer=trace_service_pb2.ExportTraceServiceResponse.SerializeToString)
-        service = grpc.method_handlers_generic_handler("opentelemetry.proto.collector.trace.v1.TraceService",
-                                                       {"Export": handler})
-        self._server = start_grpc_server(self.port, lambda s: s.add_generic_rpc_handlers((service,)))
-        return self
-
-    def stop(self) -> None:
-        self._server.stop(grace=None)
+        server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(
+            "opentelemetry.proto.collector.trace.v1.TraceService", {"Export": handler}),))
 
 
 @dataclass(frozen=True)
@@ -194,23 +163,13 @@ class _AccessLogs(als_pb2_grpc.AccessLogServiceServicer):
         return als_pb2.StreamAccessLogsResponse()
 
 
-class AccessLogServer(_Store):
+class AccessLogServer(_Store, LoopbackGrpc):
     def __init__(self) -> None:
-        super().__init__()
-        self.port = free_port()
+        _Store.__init__(self)
+        LoopbackGrpc.__init__(self)
 
     def entries(self) -> list[LogEntry]:
         return self.items()
 
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def start(self) -> "AccessLogServer":
-        servicer = _AccessLogs(self)
-        self._server = start_grpc_server(self.port,
-                                         lambda s: als_pb2_grpc.add_AccessLogServiceServicer_to_server(servicer, s))
-        return self
-
-    def stop(self) -> None:
-        self._server.stop(grace=None)
+    def register(self, server: grpc.Server) -> None:
+        als_pb2_grpc.add_AccessLogServiceServicer_to_server(_AccessLogs(self), server)

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
 from envoy.config.core.v3 import base_pb2
 from envoy.service.ratelimit.v3 import rls_pb2, rls_pb2_grpc
 
-from tests.support.grpc_server import start_grpc_server
-from tests.support.ports import free_port
+from tests.support.loopback import LoopbackGrpc
 
 __all__ = ["RateLimitCall", "RateLimitServer"]
 
@@ -50,17 +49,18 @@ class _Service(rls_pb2_grpc.RateLimitServiceServicer):
                                          raw_body=b'{"error": "over the limit"}')
 
 
-@dataclass
-class RateLimitServer:
-    name: str
-    limits: dict[str, int] = field(default_factory=dict)  # descriptor value → hits allowed per descriptor
-    port: int = field(default_factory=free_port)
-    tls: tuple[bytes, bytes] | None = None  # (certificate, key) PEM: serve over TLS
-
-    def __post_init__(self) -> None:
+class RateLimitServer(LoopbackGrpc):
+    def __init__(self, name: str, *, limits: dict[str, int] | None = None,
+                 tls: tuple[bytes, bytes] | None = None) -> None:
+        super().__init__(tls=tls)
+        self.name = name
+        self.limits = dict(limits or {})  # descriptor value → hits allowed per descriptor
         self.calls: list[RateLimitCall] = []
         self._hits: Counter[Descriptor] = Counter()
         self._lock = threading.Lock()
+
+    def register(self, server: grpc.Server) -> None:
+        rls_pb2_grpc.add_RateLimitServiceServicer_to_server(_Service(self), server)
 
     def record(self, call: RateLimitCall) -> list[bool]:
         """Count the call; per descriptor, whether it is now over its limit."""
@@ -76,16 +76,3 @@ class RateLimitServer:
     def snapshot(self) -> list[RateLimitCall]:
         with self._lock:
             return list(self.calls)
-
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def start(self) -> "RateLimitServer":
-        servicer = _Service(self)
-        self._server = start_grpc_server(
-            self.port, lambda s: rls_pb2_grpc.add_RateLimitServiceServicer_to_server(servicer, s), tls=self.tls)
-        return self
-
-    def stop(self) -> None:
-        self._server.stop(grace=None)
