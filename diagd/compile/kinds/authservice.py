@@ -50,6 +50,15 @@ def _headers(fields: Fields, key: str, always: tuple[str, ...]) -> tuple[str, ..
     return tuple(sorted(set(names) | set(always)))
 
 
+def _added_headers(fields: Fields) -> tuple[tuple[str, str], ...]:
+    added = fields.string_map("add_auth_headers") or {}
+    for name in sorted(added):
+        problem = header_name_problem(name)
+        if problem:
+            fields.invalid("add_auth_headers", f"{name!r} {problem}")
+    return tuple(sorted(added.items()))
+
+
 def _body(fields: Fields) -> RequestBody | None:
     raw: Mapping[str, Any] | None = fields.mapping("include_body")
     allow_request_body = fields.boolean("allow_request_body")
@@ -103,7 +112,7 @@ def parse(res: Resource, ctx: KindContext, diag: Diagnostics) -> AuthService | N
     authorization_headers = _headers(fields, "allowed_authorization_headers", ALWAYS_ALLOWED_AUTHORIZATION_HEADERS)
     path_prefix, body, status = _path_prefix(fields), _body(fields), _status_on_error(fields)
     timeout = fields.integer("timeout_ms", 5000, minimum=1) or 5000
-    add_headers = tuple(sorted((fields.string_map("add_auth_headers") or {}).items()))
+    add_headers = _added_headers(fields)
     allow, linkerd = fields.boolean("failure_mode_allow"), fields.boolean("add_linkerd_headers",
                                                                           ctx.options.defaults.add_linkerd_headers)
     fields.notice_unknown(_KNOWN)
