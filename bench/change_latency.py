@@ -1,5 +1,10 @@
 """Change → live: one Mapping file written, then polled through Envoy until the new route answers; with the
-phase breakdown from diagd's reconfig records (diag JSON)."""
+phase breakdown from diagd's reconfig records (diag JSON).
+
+Two kinds of change: a tenant's Mapping (``hostname: tenant-0.example.com``, polled over HTTPS with that SNI) — the
+usual edit, which touches one Host's routes — and a ``hostname: "*"`` Mapping, which every Host takes, so every
+virtual host changes (the worst case).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,13 @@ import statistics
 import time
 from typing import Any
 
+import ssl
+from collections.abc import Callable
+
 from tests.builders import mapping, to_yaml
 from tests.support.gateway import Gateway
 from tests.support.http import request
+from tests.support.tls import https_request
 
 __all__ = ["measure", "summarise", "PHASES", "percentile"]
 
@@ -34,13 +43,19 @@ def _record_after(gw: Gateway, started: float) -> dict[str, Any] | None:
     return None
 
 
-def _one_change(gw: Gateway, index: int, upstream: str) -> dict[str, Any]:
+def _probe(gw: Gateway, hostname: str, context: ssl.SSLContext | None) -> Callable[[str], int]:
+    if context is None:
+        return lambda path: request(gw.ports.http, path, timeout=5).status
+    return lambda path: https_request(gw.ports.https, path, sni=hostname, context=context, timeout=5)[0]
+
+
+def _one_change(gw: Gateway, index: int, upstream: str, hostname: str, probe: Callable[[str], int]) -> dict[str, Any]:
     path = f"/bench-change-{index}/"
     started = time.time()
-    gw.write("bench-change.yaml", to_yaml(mapping("bench-change", path, upstream)))
+    gw.write("bench-change.yaml", to_yaml(mapping("bench-change", path, upstream, hostname=hostname)))
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if request(gw.ports.http, path, timeout=5).status == 200:
+        if probe(path) == 200:
             break
         time.sleep(0.002)
     else:
@@ -50,10 +65,13 @@ def _one_change(gw: Gateway, index: int, upstream: str) -> dict[str, Any]:
     return {"live_ms": live_ms, "phases_ms": record["phases_ms"] if record else {}}
 
 
-def measure(gw: Gateway, upstream: str, *, changes: int = 30) -> list[dict[str, Any]]:
-    """``gw`` is running with a Listener on ``gw.ports.http`` and a Host that takes hostname ``*``."""
-    _one_change(gw, -1, upstream)  # warm-up, not counted
-    return [_one_change(gw, i, upstream) for i in range(changes)]
+def measure(gw: Gateway, upstream: str, *, changes: int = 30, hostname: str = "*",
+            context: ssl.SSLContext | None = None) -> list[dict[str, Any]]:
+    """``gw`` serves ``hostname``: over HTTPS on ``gw.ports.https`` when ``context`` is given, else plain HTTP on
+    ``gw.ports.http``."""
+    probe = _probe(gw, hostname, context)
+    _one_change(gw, -1, upstream, hostname, probe)  # warm-up, not counted
+    return [_one_change(gw, i, upstream, hostname, probe) for i in range(changes)]
 
 
 def summarise(samples: list[dict[str, Any]]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.generate import Shape, generate
-from diagd.compile import compile
+from diagd.compile import CompileMemo, compile
 from diagd.compile.model.settings import CompileSettings
 from diagd.publish import Publisher
 from diagd.snapshot_reader import SnapshotReader
@@ -48,13 +48,14 @@ def measure(size: int, *, repeats: int = 3, changes: int = 10) -> dict[str, Any]
         writer.publish(lines, change_seen=time.time(), source={})
         _, snapshot = reader.read()
         full = [_cpu(lambda: compile(snapshot, settings))[0] for _ in range(repeats)]
-        result = compile(snapshot, settings)
+        memo = CompileMemo()
+        result = compile(snapshot, settings, memo)
         publisher.publish(result.envoy, {})
         compile_one, path_one = [], []
         for step in range(changes):
             writer.publish(_changed_lines(lines, step), change_seen=time.time(), source={})
             read_cpu, (_, changed) = _cpu(reader.read)
-            compile_cpu, changed_result = _cpu(lambda: compile(changed, settings))
+            compile_cpu, changed_result = _cpu(lambda: compile(changed, settings, memo))
             publish_cpu, _ = _cpu(lambda: publisher.publish(changed_result.envoy, {}))
             compile_one.append(compile_cpu)
             path_one.append(read_cpu + compile_cpu + publish_cpu)

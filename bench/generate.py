@@ -8,20 +8,16 @@ only the routes a benchmark sends traffic to need a live upstream.
 
 from __future__ import annotations
 
-import base64
-import datetime
 import random
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
-__all__ = ["Shape", "generate", "API"]
+from tests.support.tls import CertificateAuthority, tls_secret
+
+__all__ = ["Shape", "Generated", "generate", "API", "tenant_hostname"]
 
 API = "getambassador.io/v3alpha1"
 _DUMPER: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -42,37 +38,6 @@ class Shape:
 
 def _dump(docs: list[dict[str, Any]]) -> str:
     return str(yaml.dump_all(docs, Dumper=_DUMPER, sort_keys=False))
-
-
-def _name(common: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
-
-
-def _certificates(hostnames: list[str]) -> dict[str, tuple[bytes, bytes]]:
-    """A CA and one EC leaf certificate per hostname: {hostname: (cert PEM, key PEM)}."""
-    now = datetime.datetime.now(datetime.timezone.utc)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca = (x509.CertificateBuilder().subject_name(_name("bench-ca")).issuer_name(_name("bench-ca"))
-          .public_key(ca_key.public_key()).serial_number(1).not_valid_before(now - datetime.timedelta(days=1))
-          .not_valid_after(now + datetime.timedelta(days=30))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True).sign(ca_key, hashes.SHA256()))
-    out = {}
-    for serial, hostname in enumerate(hostnames, start=2):
-        key = ec.generate_private_key(ec.SECP256R1())
-        cert = (x509.CertificateBuilder().subject_name(_name(hostname)).issuer_name(ca.subject)
-                .public_key(key.public_key()).serial_number(serial).not_valid_before(now - datetime.timedelta(days=1))
-                .not_valid_after(now + datetime.timedelta(days=30))
-                .add_extension(x509.SubjectAlternativeName([x509.DNSName(hostname)]), critical=False)
-                .sign(ca_key, hashes.SHA256()))
-        key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
-                                    serialization.NoEncryption())
-        out[hostname] = (cert.public_bytes(serialization.Encoding.PEM), key_pem)
-    return out
-
-
-def _secret(name: str, cert: bytes, key: bytes) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls", "metadata": {"name": name},
-            "data": {"tls.crt": base64.b64encode(cert).decode(), "tls.key": base64.b64encode(key).decode()}}
 
 
 def _host(tenant: int, hostname: str) -> dict[str, Any]:
@@ -110,20 +75,30 @@ def _listeners() -> list[dict[str, Any]]:
     return [listener("http", 8080, "HTTP"), listener("https", 8443, "HTTPS")]
 
 
-def generate(shape: Shape, directory: Path, *, http_port: int = 8080, https_port: int = 8443) -> dict[str, int]:
-    """Write the configuration as one file per tenant plus listeners.yaml; returns counts by kind."""
+@dataclass(frozen=True)
+class Generated:
+    counts: dict[str, int]
+    ca: CertificateAuthority  # signed every tenant's certificate: clients trust it to reach the HTTPS Listener
+
+
+def tenant_hostname(tenant: int) -> str:
+    return f"tenant-{tenant}.example.com"
+
+
+def generate(shape: Shape, directory: Path, *, http_port: int = 8080, https_port: int = 8443) -> Generated:
+    """Write the configuration as one file per tenant plus listeners.yaml."""
     rng = random.Random(shape.seed)
     directory.mkdir(parents=True, exist_ok=True)
     listeners = _listeners()
     listeners[0]["spec"]["port"], listeners[1]["spec"]["port"] = http_port, https_port
     (directory / "listeners.yaml").write_text(_dump(listeners))
-    hostnames = [f"tenant-{t}.example.com" for t in range(shape.tenants)]
-    certs = _certificates(hostnames)
+    hostnames = [tenant_hostname(t) for t in range(shape.tenants)]
+    ca = CertificateAuthority("bench CA")
     counts = {"Mapping": 0, "Host": 0, "Secret": 0, "TCPMapping": 0}
     per_tenant = [shape.mappings // shape.tenants + (1 if t < shape.mappings % shape.tenants else 0)
                   for t in range(shape.tenants)]
     for tenant, hostname in enumerate(hostnames):
-        docs: list[dict[str, Any]] = [_secret(f"tenant-{tenant}-tls", *certs[hostname]), _host(tenant, hostname)]
+        docs: list[dict[str, Any]] = [tls_secret(f"tenant-{tenant}-tls", ca.issue(hostname)), _host(tenant, hostname)]
         made = 0
         while made < per_tenant[tenant]:
             batch = _mapping(rng, tenant, made, hostname)[: per_tenant[tenant] - made]
@@ -138,4 +113,4 @@ def generate(shape: Shape, directory: Path, *, http_port: int = 8080, https_port
     counts["TCPMapping"] = len(tcp)
     if tcp:
         (directory / "tcp.yaml").write_text(_dump(tcp))
-    return counts
+    return Generated(counts=counts, ca=ca)

@@ -52,11 +52,14 @@ class DiagdServer(BaseApplication):  # type: ignore[misc]
     def load(self) -> Any:
         from diagd.app import create_app
         from diagd.envoy_probe import EnvoyReadyProbe
+        from diagd.memory import MemoryWatch
         from diagd.reconfig import ReconfigWorker
+        from diagd.redact import install_log_redaction
         from diagd.state import CompiledState, StateHolder
         from diagd.watch import BaseDirWatch
 
         configure_logging("diagd", level=self.settings.log_level, json_lines=self.settings.json_logging)
+        install_log_redaction()
         layout = self.settings.layout
         layout.ensure()
         holder = StateHolder(CompiledState(started=time.time()))
@@ -64,10 +67,13 @@ class DiagdServer(BaseApplication):  # type: ignore[misc]
         watch = BaseDirWatch(layout, worker.enqueue)
         watch.start()
         worker.start()
+        memory = MemoryWatch(layout, interval=self.settings.memory_interval,
+                             warn_percent=self.settings.memory_warn_percent)
+        memory.start()
         log.info("diagd worker %d serving on %s:%d; base dir %s", os.getpid(), self.settings.bind_address,
                  self.settings.port, layout.base)
         return create_app(self.settings, holder, envoy_ready=EnvoyReadyProbe(self.settings.compile.ready_port),
-                          worker_alive=lambda: worker.alive)
+                          worker_alive=lambda: worker.alive, memory=memory)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -110,6 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = DiagdSettings.from_env(os.environ)
     configure_logging("diagd", level=settings.log_level, json_lines=settings.json_logging)
+    from diagd.redact import install_log_redaction  # standard library only: cheap for the master too
+
+    install_log_redaction()
     if args.command in ("compile", "validate"):
         return _offline(args.command, args.snapshot, settings)
     if settings.base_dir_note:

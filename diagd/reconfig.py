@@ -14,9 +14,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from diagd.compile import CompileResult, compile
+from diagd.compile import CompileMemo, CompileResult, compile
 from diagd.compile.model.settings import CompileSettings
 from diagd.compile.model.source import Snapshot
+from diagd.gc_policy import GcPolicy
 from diagd.notify import signal_ambex
 from diagd.publish import Publisher
 from diagd.snapshot_reader import SnapshotReader
@@ -28,7 +29,7 @@ __all__ = ["ReconfigWorker", "CompileFn"]
 
 log = logging.getLogger("diagd.reconfig")
 
-CompileFn = Callable[[Snapshot, CompileSettings], CompileResult]
+CompileFn = Callable[[Snapshot, CompileSettings, CompileMemo], CompileResult]
 
 SNAPSHOT, STATUS, STOP = "snapshot", "status", "stop"
 
@@ -43,6 +44,8 @@ class ReconfigWorker:
         self._compile = compile_fn
         self._notify = notify
         self._reader = SnapshotReader(layout.snapshot_file)
+        self._memo = CompileMemo()
+        self._gc = GcPolicy()
         self._publisher = Publisher(layout)
         self._queue: queue.Queue[str] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="reconfig", daemon=True)
@@ -73,7 +76,8 @@ class ReconfigWorker:
                 return
             try:
                 if SNAPSHOT in events:
-                    self.reconfigure()
+                    with self._gc.reconfiguring():
+                        self.reconfigure()
                 if STATUS in events:
                     self.refresh_status()
             except Exception:  # a bug must not kill the worker: keep the last good config and go on
@@ -93,7 +97,7 @@ class ReconfigWorker:
         if seq == self.holder.current.applied_seq:
             return
         started = time.process_time()
-        result = self._compile(snapshot, self.settings)
+        result = self._compile(snapshot, self.settings, self._memo)
         compiled, cpu = time.time(), time.process_time() - started
         meta = {"snapshot_seq": seq, "change_seen": header.get("change_seen", compiled),
                 "snapshot_written": header.get("written", compiled), "compiled": compiled}
@@ -110,15 +114,16 @@ class ReconfigWorker:
             errors=sum(1 for p in result.problems if p.severity.value == "error"), decoded=self._reader.decoded_last,
         )
         self._notify(self.layout.ambex_pidfile)
-        self.holder.swap(lambda s: self._applied(s, result, header.get("source", {}), record))
+        self.holder.swap(lambda s: self._applied(s, result, header.get("source", {}), record, snapshot))
         if stats.bootstrap_changed and self.holder.current.ambex.get("acked") is not None:
             log.warning("the Envoy bootstrap changed; it takes effect when Envoy restarts")
 
     def _applied(self, state: CompiledState, result: CompileResult, source: Any,
-                 record: ReconfigRecord) -> CompiledState:
+                 record: ReconfigRecord, snapshot: Snapshot | None = None) -> CompiledState:
         history = (*state.history, record)[-self.history:]
         return dataclasses.replace(state, result=result, applied_seq=record.seq, source=dict(source), last=record,
-                                   history=history, last_error=None)
+                                   history=history, last_error=None, snapshot=snapshot,
+                                   first_applied=state.first_applied or record.written)
 
     def refresh_status(self) -> None:
         try:

@@ -11,7 +11,7 @@ from diagd.compile.model.settings import CompileSettings
 from watt.formats.layout import BaseLayout, resolve_base_dir
 from watt.formats.logs import parse_level
 
-__all__ = ["DiagdSettings", "env_port", "env_bool"]
+__all__ = ["DiagdSettings", "env_port", "env_bool", "env_float"]
 
 
 def env_port(env: Mapping[str, str], name: str, default: int) -> int:
@@ -23,6 +23,22 @@ def env_bool(env: Mapping[str, str], name: str, *, default: bool = False) -> boo
     """Emissary's "envbool": any non-empty value is true."""
     raw = env.get(name)
     return default if raw is None else bool(raw.strip())
+
+
+def env_float(env: Mapping[str, str], name: str, default: float, *, low: float, high: float) -> float:
+    """A number within [low, high], else the default."""
+    try:
+        value = float(env.get(name, "").strip())
+    except ValueError:
+        return default
+    return value if low <= value <= high else default
+
+
+def _log_level(env: Mapping[str, str]) -> int:
+    """``AES_LOG_LEVEL``; ``AMBASSADOR_DEBUG`` containing ``diagd`` turns on debug logging, as in Emissary."""
+    if "diagd" in env.get("AMBASSADOR_DEBUG", ""):
+        return logging.DEBUG
+    return parse_level(env.get("AES_LOG_LEVEL"), logging.INFO)
 
 
 def _truthy(env: Mapping[str, str], name: str, *, default: bool = False) -> bool:
@@ -41,6 +57,8 @@ class DiagdSettings:
     log_level: int
     json_logging: bool
     history: int = 50
+    memory_interval: float = 30.0  # seconds between memory samples (each one is logged)
+    memory_warn_percent: float = 80.0  # warn when the container uses this much of its memory limit
 
     @property
     def layout(self) -> BaseLayout:
@@ -70,6 +88,8 @@ class DiagdSettings:
             port=port,
             threads=2 * (os.cpu_count() or 1) + 1,
             compile=compile_settings,
-            log_level=parse_level(env.get("AES_LOG_LEVEL"), logging.INFO),
+            log_level=_log_level(env),
             json_logging=_truthy(env, "AMBASSADOR_JSON_LOGGING"),
+            memory_interval=env_float(env, "AMBASSADOR_MEMORY_LOG_INTERVAL", 30.0, low=1.0, high=86400.0),
+            memory_warn_percent=env_float(env, "AMBASSADOR_MEMORY_WARN_PERCENT", 80.0, low=1.0, high=100.0),
         )

@@ -48,4 +48,4 @@ class SnapshotReader:
         location = Location.from_mapping(record.location)
         if isinstance(record, InvalidRecord):
             return InvalidSource(location, record.reason, record.message)
-        return SourceObject(record.body, location)
+        return SourceObject(record.body, location, key=line)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from diagd.compile import CompileResult
+from diagd.compile.model.source import Snapshot
 
 __all__ = ["ReconfigRecord", "CompiledState", "StateHolder", "PHASES"]
 
@@ -64,6 +65,8 @@ class CompiledState:
     history: tuple[ReconfigRecord, ...] = ()
     ambex: Mapping[str, Any] = field(default_factory=dict)
     last_error: str | None = None
+    snapshot: Snapshot | None = None  # what ``result`` was compiled from, for the diag pages' resource views
+    first_applied: float | None = None  # when the first configuration was published (liveness grace)
 
     @property
     def config_applied(self) -> bool:
@@ -77,6 +80,11 @@ class StateHolder:
     def __init__(self, initial: CompiledState) -> None:
         self._lock = threading.Lock()
         self._state = initial
+        self._observers: list[Callable[[CompiledState, CompiledState], None]] = []
+
+    def subscribe(self, observer: Callable[[CompiledState, CompiledState], None]) -> None:
+        """Call ``observer(old, new)`` after every swap (under the swap lock: it must be quick and not swap)."""
+        self._observers.append(observer)
 
     @property
     def current(self) -> CompiledState:
@@ -85,5 +93,8 @@ class StateHolder:
     def swap(self, change: Callable[[CompiledState], CompiledState]) -> CompiledState:
         """Replace the state with ``change(current)``; serialised, so concurrent swaps never lose an update."""
         with self._lock:
-            self._state = change(self._state)
+            old = self._state
+            self._state = change(old)
+            for observer in self._observers:
+                observer(old, self._state)
             return self._state

@@ -4,6 +4,8 @@ set -euo pipefail
 need=()
 want() { dpkg -s "$1" >/dev/null 2>&1 || need+=("$1"); }
 # (packages are added here as the suite grows)
+want chromium          # browser tests of the diag UI (tests/browser), driven by Selenium
+want chromium-driver
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then echo "missing packages ${need[*]}: run as root or install them" >&2; exit 1; fi
   apt-get update -qq

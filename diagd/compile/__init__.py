@@ -4,6 +4,7 @@ Layout: ``model`` (inputs, problems, settings, value types) ← ``ir`` (typed me
 resource kind: resource → IR) and ``envoy`` (IR → Envoy v3 dicts) ← ``pipeline`` (the steps, in order).
 """
 
+from diagd.compile.memo import CompileMemo
 from diagd.compile.pipeline import CompileResult, compile
 
-__all__ = ["compile", "CompileResult"]
+__all__ = ["compile", "CompileResult", "CompileMemo"]

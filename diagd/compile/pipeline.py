@@ -37,6 +37,7 @@ from diagd.compile.kinds.context import KindContext
 from diagd.compile.kinds.probes import probe_mappings
 from diagd.compile.kinds.resources import AMBASSADOR_KINDS, Resource, collect_resources
 from diagd.compile.kinds.secrets import FALLBACK_SECRET, SecretStore
+from diagd.compile.memo import CompileMemo
 from diagd.compile.model.problems import Diagnostics, Problem, ResourceRef
 from diagd.compile.model.settings import CompileSettings
 from diagd.compile.model.source import Location, Snapshot
@@ -78,6 +79,7 @@ class _Build:
     groups: tuple[RouteGroup, ...] = ()
     plans: tuple[ListenerPlan, ...] = ()
     services: ExternalServices = field(default_factory=ExternalServices)
+    memo: CompileMemo | None = None
 
     @property
     def ctx(self) -> KindContext:
@@ -159,11 +161,25 @@ def _external_services(build: _Build) -> None:
 
 
 def _mappings(build: _Build) -> None:
+    ctx = build.ctx
+    table = build.memo.mappings if build.memo is not None else None
+    if table is not None:
+        table.begin((ctx.settings, ctx.options, ctx.tls_contexts))
+    def parse(res: Resource, diag: Diagnostics) -> HttpMapping | None:
+        return mapping_kind.parse(res, ctx, diag)
+
     for res in build.by_kind.get("Mapping", []):
-        mapping = mapping_kind.parse(res, build.ctx, build.diag)
+        mapping = parse(res, build.diag) if table is None else table.get(res.key, build.diag, parse, res)
         if mapping is not None:
             build.mappings.append(mapping)
-    build.mappings.extend(probe_mappings(build.options, build.settings, build.diag))
+    if table is None:
+        build.mappings.extend(probe_mappings(build.options, build.settings, build.diag))
+        return
+    probes = build.memo.probes if build.memo is not None else None
+    assert probes is not None
+    probes.begin((build.options, build.settings))
+    build.mappings.extend(probes.get("probes", build.diag, lambda b, child: probe_mappings(b.options, b.settings, child),
+                                     build))
 
 
 def _tcp_mappings(build: _Build) -> None:
@@ -177,12 +193,17 @@ def _clusters(build: _Build) -> None:
     users = [(m.upstream, m.ref) for m in build.mappings if m.redirect is None]
     users += [(m.upstream, m.ref) for m in build.tcp_mappings]
     users += list(build.services.upstreams())
-    build.clusters, build.cluster_names = assign_clusters(users)
+    if build.memo is not None:
+        build.memo.clusters.begin(None)
+    build.clusters, build.cluster_names = assign_clusters(users, build.memo)
     build.services = build.services.with_clusters(build.cluster_names)
 
 
 def _groups(build: _Build) -> None:
-    build.groups = build_groups(build.mappings, build.cluster_names, build.diag)
+    if build.memo is not None:
+        build.memo.groups.begin(None)
+        build.memo.vhosts.begin((build.settings.strict_label_selectors,))
+    build.groups = build_groups(build.mappings, build.cluster_names, build.diag, build.memo)
 
 
 def _plan(build: _Build) -> None:
@@ -190,14 +211,16 @@ def _plan(build: _Build) -> None:
     listeners = (*build.listeners, *synthesized_listeners(tcp, tuple(build.listeners)))
     build.plans = plan_listeners(listeners, tuple(build.hosts), build.groups,
                                  strict_selectors=build.settings.strict_label_selectors, diag=build.diag,
-                                 tcp_chains=tcp_chains_by_port(tcp, build.cluster_names, build.diag))
+                                 tcp_chains=tcp_chains_by_port(tcp, build.cluster_names, build.diag),
+                                 memo=build.memo)
     _report_unrouted(build)
 
 
 def _report_unrouted(build: _Build) -> None:
     if not build.plans:
         return
-    routed = {build.groups[v.group].members[v.member].mapping.ref.rkey
+    index = {g.group_id: g for g in build.groups}
+    routed = {index[v.group].members[v.member].mapping.ref.rkey
               for plan in build.plans for chain in plan.chains for vh in chain.virtual_hosts for v in vh.routes}
     grouped = {m.mapping.ref.rkey for g in build.groups for m in g.members}
     for mapping in build.mappings:
@@ -222,21 +245,31 @@ STEPS: tuple[tuple[str, Callable[[_Build], None]], ...] = (
 )
 
 
-def compile(snapshot: Snapshot, settings: CompileSettings) -> CompileResult:  # noqa: A001 - the package's verb
-    """Compile one snapshot into IR and Envoy configuration. Pure: no I/O, no environment, no clock."""
+def compile(snapshot: Snapshot, settings: CompileSettings,  # noqa: A001 - the package's verb
+            memo: CompileMemo | None = None) -> CompileResult:
+    """Compile one snapshot into IR and Envoy configuration. Pure: no I/O, no environment, no clock.
+
+    ``memo`` (optional) carries per-resource results from the previous compile; the output is the same without it.
+    """
     diag = Diagnostics()
-    resources = collect_resources(snapshot, settings, diag)
+    if memo is not None:
+        memo.resources.begin(settings)
+    resources = collect_resources(snapshot, settings, diag, memo.resources if memo is not None else None)
     by_kind: dict[str, list[Resource]] = {}
     for res in resources:
         by_kind.setdefault(res.kind, []).append(res)
         if res.kind in AMBASSADOR_KINDS and res.kind not in HANDLED_KINDS:
             diag.notice(res.ref, "UnsupportedKind", f"{res.kind} is not implemented yet; it is ignored")
-    build = _Build(settings=settings, diag=diag, by_kind=by_kind, secrets=SecretStore(settings.secrets_dir))
+    build = _Build(settings=settings, diag=diag, by_kind=by_kind, secrets=SecretStore(settings.secrets_dir),
+                   memo=memo)
     for _name, step in STEPS:
         step(build)
+    if memo is not None:
+        for table in memo.tables():
+            table.end()
     gateway = Gateway(options=build.options, listeners=build.plans, hosts=tuple(build.hosts),
                       mappings=tuple(build.mappings), groups=build.groups, clusters=build.clusters,
                       tls_contexts=tuple(build.tls_contexts[k] for k in sorted(build.tls_contexts)),
                       tcp_mappings=tuple(build.tcp_mappings), services=build.services)
-    return CompileResult(ir=gateway, envoy=render_envoy(gateway, settings), problems=diag.problems(),
+    return CompileResult(ir=gateway, envoy=render_envoy(gateway, settings, memo), problems=diag.problems(),
                          resources=tuple(r.ref for r in resources), secret_files=dict(build.secrets.files))

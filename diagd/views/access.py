@@ -1,4 +1,10 @@
-"""Who may see what: "local" clients are loopback peers; the diag UI follows the Module's diagnostics settings."""
+"""Who may see what: "local" clients are loopback peers; the diag UI follows the Module's diagnostics settings.
+
+A loopback peer is not always a local client: Envoy runs on the same host, and a Mapping can point at diagd, so a
+request relayed by Envoy arrives from 127.0.0.1 too. Envoy records the real client in ``X-Forwarded-For`` and
+``X-Envoy-External-Address``; when those name a non-loopback address the request is not local. (Headers can only
+make a request *less* local here, so forging them gains nothing.)
+"""
 
 from __future__ import annotations
 
@@ -14,12 +20,22 @@ __all__ = ["is_local", "local_only", "diag_allowed", "diag_only"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def is_local() -> bool:
-    """True when the TCP peer is a loopback address (proxy headers are not trusted for this)."""
+def _loopback(address: str) -> bool:
     try:
-        return ipaddress.ip_address(request.remote_addr or "").is_loopback
+        return ipaddress.ip_address(address.strip().strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def _relayed_from_elsewhere() -> bool:
+    forwarded = [a for a in request.headers.get("X-Forwarded-For", "").split(",") if a.strip()]
+    external = request.headers.get("X-Envoy-External-Address", "").strip()
+    return any(not _loopback(a) for a in forwarded) or bool(external and not _loopback(external))
+
+
+def is_local() -> bool:
+    """True when the TCP peer is a loopback address and no proxy says the request came from elsewhere."""
+    return _loopback(request.remote_addr or "") and not _relayed_from_elsewhere()
 
 
 def local_only(view: F) -> F:
@@ -40,7 +56,7 @@ def diag_allowed() -> bool:
     if result is None:
         return True
     options = result.ir.options
-    return options.diagnostics_enabled or options.diagnostics_allow_non_local
+    return bool(options.diagnostics_enabled or options.diagnostics_allow_non_local)
 
 
 def diag_only(view: F) -> F:

@@ -171,6 +171,13 @@ def test_l7_depth_listener_redirects_xfp_http_and_routes_xfp_https(gw: Gateway) 
     assert secure.status == 200
 
 
+def test_a_client_claiming_xfp_https_over_cleartext_is_still_redirected_without_l7_depth(gw: Gateway) -> None:
+    """With l7Depth 0 Envoy trusts no downstream x-forwarded-proto, which is why cleartext chains carry only the
+    insecure variant of each route: a client cannot talk its way past the redirect."""
+    resp = http(gw, "redirect.example.com", "/selected/x", headers={"x-forwarded-proto": "https"})
+    assert resp.status == 301 and resp.headers["location"] == "https://redirect.example.com/selected/x"
+
+
 def test_private_keys_are_written_0600_and_never_shown_in_diag(gw: Gateway, ca: CertificateAuthority) -> None:
     secrets_dir = gw.base / "secrets"
     keys = sorted(secrets_dir.glob("*.key"))

@@ -7,7 +7,7 @@ import shutil
 import time
 from pathlib import Path
 
-from diagd.compile import CompileResult, compile
+from diagd.compile import CompileMemo, CompileResult, compile
 from diagd.compile.model.settings import CompileSettings
 from diagd.compile.model.source import Snapshot
 from diagd.reconfig import ReconfigWorker
@@ -31,11 +31,11 @@ class Harness:
         self.worker = ReconfigWorker(self.layout, CompileSettings(), self.holder, compile_fn=self._compile,
                                      notify=self._notify)
 
-    def _compile(self, snapshot: Snapshot, settings: CompileSettings) -> CompileResult:
+    def _compile(self, snapshot: Snapshot, settings: CompileSettings, memo: CompileMemo) -> CompileResult:
         self.compiles += 1
         if self.fail:
             raise RuntimeError("compiler bug")
-        return compile(snapshot, settings)
+        return compile(snapshot, settings, memo)
 
     def _notify(self, pidfile: str) -> bool:
         self.notified.append(pidfile)

@@ -71,7 +71,6 @@ def test_hostile_documents_never_crash_the_compiler_and_valid_ones_still_route(d
     for problem in result.problems:
         assert problem.reason and problem.reason[0].isupper() and " " not in problem.reason
         assert problem.rkey != GLOBAL_KEY or problem.reason in GLOBAL_REASONS, problem
-    assert not any(p.rkey.startswith("0-valid.yaml") and p.severity.value == "error" for p in result.problems)
     assert _anchor_routed(result), "a valid Mapping stopped routing because of other documents"
     json.dumps(result.envoy.to_json())
 

@@ -74,7 +74,7 @@ def _descriptors_for(gw: Gateway, rls: RateLimitServer, path: str, headers: dict
 
 
 def test_descriptors_are_exactly_the_labels_of_the_services_domain(gw: Gateway, servers: dict[str, Any]) -> None:
-    cluster = next(c["name"] for c in gw.diag()["clusters"] if c["service"] == servers["app"].address)
+    cluster = next(name for name, c in gw.diag()["cluster_info"].items() if c["service"] == servers["app"].address)
     per_user = [DEFAULT, ("source_cluster", "default-default"), ("destination_cluster", cluster),
                 ("remote_address", "127.0.0.1"), ("generic_key", "limited")]
     seen = _descriptors_for(gw, servers["rls"], "/limited/", {"x-user": "alice", "x-plan": "gold"})

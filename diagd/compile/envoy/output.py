@@ -11,7 +11,9 @@ from diagd.compile.envoy.bootstrap import render_bootstrap
 from diagd.compile.envoy.clusters import render_cluster
 from diagd.compile.envoy.listeners import HCM_TYPE, render_listener, render_ready_listener
 from diagd.compile.envoy.routes import render_route_configs
+from diagd.compile.ir.cluster import Cluster
 from diagd.compile.ir.gateway import Gateway
+from diagd.compile.memo import CompileMemo
 from diagd.compile.model.settings import CompileSettings
 
 __all__ = ["EnvoyConfig", "render_envoy", "static_bootstrap"]
@@ -45,15 +47,31 @@ class EnvoyConfig:
         }
 
 
-def render_envoy(gateway: Gateway, settings: CompileSettings) -> EnvoyConfig:
+def render_envoy(gateway: Gateway, settings: CompileSettings, memo: CompileMemo | None = None) -> EnvoyConfig:
+    """The Envoy resources for ``gateway``. With a memo, routes, virtual hosts and clusters rendered for unchanged IR
+    objects in the previous compile are reused (rendering depends only on those objects, the options, the settings
+    and the external services, which add per-route auth and rate-limit settings)."""
+    if memo is not None:
+        for cache in memo.caches():
+            cache.begin((gateway.options, settings, gateway.services))
     listeners = [render_listener(plan, gateway, settings) for plan in gateway.listeners]
     listeners.append(render_ready_listener(settings))
-    return EnvoyConfig(
+    config = EnvoyConfig(
         bootstrap=render_bootstrap(settings, gateway.options),
         listeners=tuple(sorted(listeners, key=lambda lst: str(lst["name"]))),
-        route_configs=render_route_configs(gateway),
-        clusters=tuple(render_cluster(c) for c in gateway.clusters),
+        route_configs=render_route_configs(gateway, memo),
+        clusters=tuple(_cluster(c, memo) for c in gateway.clusters),
     )
+    if memo is not None:
+        for cache in memo.caches():
+            cache.end()
+    return config
+
+
+def _cluster(cluster: Cluster, memo: CompileMemo | None) -> dict[str, Any]:
+    if memo is None:
+        return render_cluster(cluster)
+    return memo.cluster_dicts.get(id(cluster), cluster, lambda: render_cluster(cluster))
 
 
 def static_bootstrap(config: EnvoyConfig) -> dict[str, Any]:

@@ -11,10 +11,11 @@ from typing import Any
 from diagd.compile.envoy.common import duration, string_match, typed
 from diagd.compile.envoy.http_filters import CORS
 from diagd.compile.envoy.route_services import decorate_route
-from diagd.compile.ir.gateway import FilterChain, Gateway, RouteAction, RouteVariant
+from diagd.compile.ir.gateway import Gateway, RouteAction, RouteVariant, VirtualHost
 from diagd.compile.ir.groups import GroupMember, RouteGroup
 from diagd.compile.ir.mapping import HttpMapping
 from diagd.compile.ir.matches import HeaderMatch, PathKind, QueryMatch, StringMatch
+from diagd.compile.memo import CompileMemo
 from diagd.compile.ir.policies import REDIRECT_CODES, CorsPolicy, HashOn, HeaderToAdd, LoadBalancer, Redirect
 
 __all__ = ["render_route_configs", "render_route", "header_matcher"]
@@ -174,24 +175,31 @@ def render_route(member: GroupMember, xfp: str | None, action: RouteAction,
     return route
 
 
-def _render_chain(chain: FilterChain, gateway: Gateway,
-                  cache: dict[RouteVariant, dict[str, Any]]) -> dict[str, Any]:
-    vhosts = []
-    for vhost in chain.virtual_hosts:
-        routes = []
-        for variant in vhost.routes:
-            if variant not in cache:
-                group = gateway.groups[variant.group]
-                member = group.members[variant.member]
-                cache[variant] = render_route(member, variant.xfp, variant.action, group)
-                decorate_route(cache[variant], member.mapping, variant.action, gateway)
-            routes.append(cache[variant])
-        vhosts.append({"name": vhost.name, "domains": list(vhost.domains), "routes": routes})
-    return {"name": chain.route_config, "virtual_hosts": vhosts}
+def _route(gateway: Gateway, variant: RouteVariant, memo: CompileMemo) -> dict[str, Any]:
+    group = gateway.group_of(variant)
+    key = (id(group), variant.member, variant.xfp, variant.action)
+
+    def build() -> dict[str, Any]:
+        member = group.members[variant.member]
+        route = render_route(member, variant.xfp, variant.action, group)
+        decorate_route(route, member.mapping, variant.action, gateway)
+        return route
+    return memo.routes.get(key, group, build)
 
 
-def render_route_configs(gateway: Gateway) -> tuple[dict[str, Any], ...]:
-    cache: dict[RouteVariant, dict[str, Any]] = {}
-    configs = [_render_chain(chain, gateway, cache) for plan in gateway.listeners for chain in plan.chains
-               if chain.tcp is None]
+def _virtual_host(gateway: Gateway, vhost: VirtualHost, memo: CompileMemo) -> dict[str, Any]:
+    def build() -> dict[str, Any]:
+        return {"name": vhost.name, "domains": list(vhost.domains),
+                "routes": [_route(gateway, variant, memo) for variant in vhost.routes]}
+    return memo.vhost_dicts.get(id(vhost), vhost, build)
+
+
+def render_route_configs(gateway: Gateway, memo: CompileMemo | None = None) -> tuple[dict[str, Any], ...]:
+    """One route configuration per HTTP filter chain. A route is rendered once per (group, member, condition,
+    action) and shared by every virtual host that has it; with a memo, unchanged virtual hosts and routes from the
+    previous compile are reused as they are."""
+    own = memo if memo is not None else CompileMemo()
+    configs = [{"name": chain.route_config, "virtual_hosts": [_virtual_host(gateway, vh, own)
+                                                               for vh in chain.virtual_hosts]}
+               for plan in gateway.listeners for chain in plan.chains if chain.tcp is None]
     return tuple(sorted(configs, key=lambda c: str(c["name"])))

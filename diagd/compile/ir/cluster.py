@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from enum import Enum
 
 from diagd.compile.ir.policies import CircuitBreaker, Keepalive, LoadBalancer
@@ -43,6 +43,16 @@ class Upstream:
     ip_family: str = "V4_ONLY"
     keepalive: Keepalive | None = None
     more_endpoints: tuple[tuple[str, int], ...] = ()  # further (host, port)s of one cluster (several AuthServices)
+    # Computed once: an Upstream is hashed and sorted for every Mapping of every compile.
+    order: str = field(init=False, repr=False, compare=False, metadata={"derived": True})
+    _hash: int = field(init=False, repr=False, compare=False, metadata={"derived": True})
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "order", repr(self))
+        object.__setattr__(self, "_hash", hash(tuple(getattr(self, f.name) for f in fields(self) if f.compare)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

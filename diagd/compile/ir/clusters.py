@@ -7,7 +7,8 @@ import re
 from collections.abc import Iterable
 
 from diagd.compile.ir.cluster import Cluster, Upstream
-from diagd.compile.model.problems import ResourceRef
+from diagd.compile.memo import CompileMemo
+from diagd.compile.model.problems import Diagnostics, ResourceRef
 
 __all__ = ["assign_clusters", "base_cluster_name", "MAX_NAME"]
 
@@ -37,25 +38,36 @@ def base_cluster_name(upstream: Upstream) -> str:
     return name
 
 
-def _upstream_sort_key(upstream: Upstream) -> str:
-    return repr(upstream)
+def assign_clusters(users: Iterable[tuple[Upstream, ResourceRef]], memo: CompileMemo | None = None,
+                    ) -> tuple[tuple[Cluster, ...], dict[Upstream, str]]:
+    """Give every distinct upstream one cluster; names clash only between distinct upstreams and get ``-<n>``.
 
-
-def assign_clusters(users: Iterable[tuple[Upstream, ResourceRef]]) -> tuple[tuple[Cluster, ...], dict[Upstream, str]]:
-    """Give every distinct upstream one cluster; names clash only between distinct upstreams and get ``-<n>``."""
+    With a memo, a cluster whose upstream, name and users are unchanged is the same object as in the previous
+    compile (so its rendering is reused too)."""
     sources: dict[Upstream, list[ResourceRef]] = {}
     for upstream, ref in users:
         sources.setdefault(upstream, []).append(ref)
     names: dict[Upstream, str] = {}
     taken: dict[str, int] = {}
-    for upstream in sorted(sources, key=_upstream_sort_key):
+    for upstream in sorted(sources, key=lambda u: u.order):
         base = base_cluster_name(upstream)
         count = taken.get(base, 0)
         taken[base] = count + 1
         names[upstream] = base if count == 0 else f"{base}-{count}"
-    clusters = tuple(
-        Cluster(name=names[u], upstream=u, stats_name=u.stats_name or _UNSAFE.sub("_", u.service),
-                sources=tuple(sorted(set(sources[u]), key=lambda r: r.rkey)))
-        for u in sorted(sources, key=lambda u: names[u])
-    )
-    return clusters, names
+    made = []
+    for upstream in sorted(sources, key=lambda u: names[u]):
+        refs = tuple(sources[upstream])
+        if memo is None:
+            made.append(_cluster(upstream, names[upstream], refs))
+        else:
+            made.append(memo.clusters.get(upstream.order, _NO_DIAG, lambda a, _: _cluster(*a),
+                                          (upstream, names[upstream], refs), check=(upstream, names[upstream], *refs)))
+    return tuple(made), names
+
+
+_NO_DIAG = Diagnostics()  # cluster assignment records no problems
+
+
+def _cluster(upstream: Upstream, name: str, refs: tuple[ResourceRef, ...]) -> Cluster:
+    return Cluster(name=name, upstream=upstream, stats_name=upstream.stats_name or _UNSAFE.sub("_", upstream.service),
+                   sources=tuple(sorted(set(refs), key=lambda r: r.rkey)))

@@ -7,15 +7,16 @@ Host whose cleartext action is Route gets one route per Mapping, not two.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import Enum
 
 from diagd.compile.ir.cluster import Cluster
 from diagd.compile.ir.external import ExternalServices
-from diagd.compile.ir.groups import RouteGroup
+from diagd.compile.ir.groups import GroupMember, RouteGroup
 from diagd.compile.ir.host import Host
 from diagd.compile.ir.listener import Listener
-from diagd.compile.ir.mapping import HttpMapping
+from diagd.compile.ir.mapping import DERIVED, HttpMapping
 from diagd.compile.ir.module import GatewayOptions
 from diagd.compile.ir.tcp import TcpMapping
 from diagd.compile.ir.tls import TLSContext
@@ -30,7 +31,7 @@ class RouteAction(str, Enum):
 
 @dataclass(frozen=True, slots=True)
 class RouteVariant:
-    group: int  # index into Gateway.groups
+    group: str  # the group's group_id (stable across compiles, unlike a position)
     member: int  # index into that group's members
     xfp: str | None  # require this x-forwarded-proto, or None for no condition
     action: RouteAction
@@ -92,3 +93,13 @@ class Gateway:
     tls_contexts: tuple[TLSContext, ...] = ()
     tcp_mappings: tuple[TcpMapping, ...] = ()
     services: ExternalServices = ExternalServices()  # AuthService, RateLimitService, TracingService, LogServices
+    group_index: Mapping[str, RouteGroup] = field(init=False, repr=False, compare=False, metadata=DERIVED)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "group_index", {g.group_id: g for g in self.groups})
+
+    def group_of(self, variant: RouteVariant) -> RouteGroup:
+        return self.group_index[variant.group]
+
+    def member_of(self, variant: RouteVariant) -> GroupMember:
+        return self.group_index[variant.group].members[variant.member]

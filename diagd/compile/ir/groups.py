@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from diagd.compile.ir.cluster import Upstream
 from diagd.compile.ir.mapping import HttpMapping
+from diagd.compile.memo import CompileMemo
 from diagd.compile.model.problems import Diagnostics
 
 __all__ = ["GroupMember", "Shadow", "RouteGroup", "build_groups", "MISMATCH_FIELDS"]
@@ -55,31 +56,55 @@ class RouteGroup:
 
     @property
     def weight(self) -> tuple[object, ...]:
-        return max(m.mapping.route_weight() for m in self.members)
+        return max(m.mapping.weight_key for m in self.members)
 
 
-def build_groups(mappings: Iterable[HttpMapping], clusters: Mapping[Upstream, str],
-                 diag: Diagnostics) -> tuple[RouteGroup, ...]:
-    """Group Mappings, assign shares, and order groups by Emissary's route weight (most specific first)."""
+def build_groups(mappings: Iterable[HttpMapping], clusters: Mapping[Upstream, str], diag: Diagnostics,
+                 memo: CompileMemo | None = None) -> tuple[RouteGroup, ...]:
+    """Group Mappings, assign shares, and order groups by Emissary's route weight (most specific first).
+
+    With a memo, a group whose members (the same Mapping objects, the same clusters) are unchanged is reused, and
+    the order is re-sorted only when the set of groups changed (a group's weight follows from its identity).
+    """
     buckets: dict[tuple[object, ...], list[HttpMapping]] = {}
     for mapping in mappings:
-        buckets.setdefault(mapping.group_identity(), []).append(mapping)
-    groups = []
+        buckets.setdefault(mapping.identity, []).append(mapping)
+    groups: dict[str, RouteGroup] = {}
     for identity, members in buckets.items():
-        shadows = tuple(Shadow(m, clusters[m.upstream], 100 if m.weight is None else m.weight)
-                        for m in members if m.shadow)
-        routed = _single_redirect(_consistent([m for m in members if not m.shadow], diag), diag)
-        if not routed:
-            for shadow in shadows:
-                diag.notice(shadow.mapping.ref, "ShadowWithoutRoute", f"shadow Mapping {shadow.mapping.ref.name} has "
-                            "no other Mapping with the same match to mirror; it gets no traffic")
-            continue
-        group = _make_group(identity, routed, clusters, diag)
+        if memo is None:
+            group = _group(identity, members, clusters, diag)
+        else:
+            check = (*members, *[clusters.get(m.upstream, "") for m in members])
+            group = memo.groups.get(identity, diag, lambda m, child: _group(m[0].identity, m, clusters, child),
+                                    members, check=check)
         if group is not None:
-            groups.append(dataclasses.replace(group, shadows=shadows) if shadows else group)
-    groups.sort(key=lambda g: g.group_id)
-    groups.sort(key=lambda g: g.weight, reverse=True)
-    return tuple(groups)
+            groups[group.group_id] = group
+    if memo is None:
+        return _ordered(groups)
+    order = memo.group_order.get(frozenset(groups), lambda: tuple(g.group_id for g in _ordered(groups)))
+    return tuple(groups[group_id] for group_id in order)
+
+
+def _ordered(groups: Mapping[str, RouteGroup]) -> tuple[RouteGroup, ...]:
+    ordered = sorted(groups.values(), key=lambda g: g.group_id)
+    ordered.sort(key=lambda g: g.weight, reverse=True)
+    return tuple(ordered)
+
+
+def _group(identity: tuple[object, ...], members: list[HttpMapping], clusters: Mapping[Upstream, str],
+           diag: Diagnostics) -> RouteGroup | None:
+    shadows = tuple(Shadow(m, clusters[m.upstream], 100 if m.weight is None else m.weight)
+                    for m in members if m.shadow)
+    routed = _single_redirect(_consistent([m for m in members if not m.shadow], diag), diag)
+    if not routed:
+        for shadow in shadows:
+            diag.notice(shadow.mapping.ref, "ShadowWithoutRoute", f"shadow Mapping {shadow.mapping.ref.name} has "
+                        "no other Mapping with the same match to mirror; it gets no traffic")
+        return None
+    group = _make_group(identity, routed, clusters, diag)
+    if group is not None and shadows:
+        group = dataclasses.replace(group, shadows=shadows)
+    return group
 
 
 def _group_id(identity: tuple[object, ...]) -> str:

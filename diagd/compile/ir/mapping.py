@@ -10,7 +10,9 @@ from diagd.compile.ir.matches import HeaderMatch, PathKind, PathMatch, QueryMatc
 from diagd.compile.ir.policies import CorsPolicy, HeaderToAdd, LabelGroup, Redirect, RetryPolicy
 from diagd.compile.model.problems import ResourceRef
 
-__all__ = ["RegexRewrite", "HttpMapping", "ACME_CHALLENGE_PREFIX"]
+__all__ = ["RegexRewrite", "HttpMapping", "ACME_CHALLENGE_PREFIX", "DERIVED"]
+
+DERIVED = {"derived": True}  # dataclass field metadata: computed from other fields, left out of the IR JSON
 
 ACME_CHALLENGE_PREFIX = "/.well-known/acme-challenge/"
 
@@ -56,18 +58,23 @@ class HttpMapping:
     rate_limit_labels: tuple[LabelGroup, ...] = ()
     docs: Mapping[str, str] = field(default_factory=dict)
 
-    @property
-    def match_headers(self) -> tuple[HeaderMatch, ...]:
-        """Every header constraint, the Host-derived ``:authority`` and an explicit ``:method`` included."""
+    # Computed once per object (the memo reuses objects across compiles); not part of equality or the IR JSON.
+    match_headers: tuple[HeaderMatch, ...] = field(init=False, repr=False, compare=False, metadata=DERIVED)
+    weight_key: tuple[object, ...] = field(init=False, repr=False, compare=False, metadata=DERIVED)
+    identity: tuple[object, ...] = field(init=False, repr=False, compare=False, metadata=DERIVED)
+
+    def __post_init__(self) -> None:
         extra = [self.authority] if self.authority is not None else []
         if self.method is not None:
             extra.append(HeaderMatch(":method", self.method, StringMatch.REGEX if self.method_regex
                                      else StringMatch.EXACT))
-        return (*extra, *self.headers)
+        headers = (*extra, *self.headers)
+        object.__setattr__(self, "match_headers", headers)
+        object.__setattr__(self, "weight_key", self._route_weight(headers))
+        object.__setattr__(self, "identity", self._group_identity(headers))
 
-    def route_weight(self) -> tuple[int, int, int, int, str, str, tuple[str, ...], tuple[str, ...]]:
+    def _route_weight(self, headers: tuple[HeaderMatch, ...]) -> tuple[object, ...]:
         """Emissary's ordering key: precedence, prefix length, header and query weight, then tie-breakers."""
-        headers = self.match_headers
         return (
             self.precedence,
             len(self.path.value),
@@ -79,14 +86,20 @@ class HttpMapping:
             tuple(sorted(q.key() for q in self.query)),
         )
 
-    def group_identity(self) -> tuple[object, ...]:
+    def _group_identity(self, headers: tuple[HeaderMatch, ...]) -> tuple[object, ...]:
         """What makes Mappings one canary group: the same request match, exactly."""
         return (
             self.path.kind.value, self.path.value, self.method,
-            tuple(sorted((h.name, h.value or "", h.match.value) for h in self.match_headers)),
+            tuple(sorted((h.name, h.value or "", h.match.value) for h in headers)),
             tuple(sorted((q.name, q.value or "", q.match.value) for q in self.query)),
             self.precedence,
         )
+
+    def route_weight(self) -> tuple[object, ...]:
+        return self.weight_key
+
+    def group_identity(self) -> tuple[object, ...]:
+        return self.identity
 
     @property
     def is_acme_challenge(self) -> bool:

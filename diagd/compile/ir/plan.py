@@ -7,20 +7,35 @@ from collections.abc import Iterator, Mapping
 
 from diagd.compile.ir.attach import host_takes, listener_takes_host
 from diagd.compile.ir.gateway import FilterChain, ListenerPlan, RouteAction, RouteVariant, VirtualHost
-from diagd.compile.ir.groups import RouteGroup
+from diagd.compile.ir.groups import GroupMember, RouteGroup
 from diagd.compile.ir.host import Host, InsecureAction
 from diagd.compile.ir.listener import Listener, SecurityModel
 from diagd.compile.ir.mapping import HttpMapping
 from diagd.compile.ir.tls import TLSContext
+from diagd.compile.memo import CompileMemo
 from diagd.compile.model.problems import Diagnostics
 
 __all__ = ["plan_listeners", "route_variants"]
 
 
-def route_variants(model: SecurityModel, insecure: InsecureAction, mapping: HttpMapping) -> Iterator[tuple[str | None, RouteAction]]:
-    """The (x-forwarded-proto condition, action) pairs one Mapping gets in one Host's virtual host."""
+def route_variants(model: SecurityModel, insecure: InsecureAction, mapping: HttpMapping, *,
+                   scheme: str | None = None) -> Iterator[tuple[str | None, RouteAction]]:
+    """The (x-forwarded-proto condition, action) pairs one Mapping gets in one Host's virtual host.
+
+    ``scheme`` is what x-forwarded-proto is bound to be on this filter chain, when it is known: on a Listener with
+    ``l7Depth: 0`` Envoy trusts no downstream x-forwarded-proto and sets it from the connection, so a TLS chain only
+    ever sees "https" and a cleartext chain only "http". Then only the variant that can match is emitted, with no
+    header condition: the same behaviour with half the routes.
+    """
     if mapping.is_acme_challenge:
         insecure = InsecureAction.ROUTE
+    if model is SecurityModel.XFP and scheme == "https":
+        yield None, RouteAction.ROUTE
+        return
+    if model is SecurityModel.XFP and scheme == "http":
+        if insecure is not InsecureAction.REJECT:
+            yield None, RouteAction.ROUTE if insecure is InsecureAction.ROUTE else RouteAction.REDIRECT_HTTPS
+        return
     if model is SecurityModel.SECURE:
         yield None, RouteAction.ROUTE
         return
@@ -40,33 +55,62 @@ _Kind = tuple[str | None, bool, tuple[tuple[str, str], ...]]  # hostname, intern
 
 
 class _Attachments:
-    """Which group members a Host takes depends only on a member's hostname, labels and internal flag: members are
-    indexed by those once, so each Host costs one decision per distinct kind plus its own routes."""
+    """Which group members a Host takes depends only on a member's hostname, labels and internal flag (its "kind"):
+    members are indexed by kind once, so each Host costs one decision per distinct kind plus its own routes.
 
-    def __init__(self, groups: tuple[RouteGroup, ...], strict: bool) -> None:
+    With a memo, decisions are remembered per (Host fingerprint, kind), and a virtual host is rebuilt only when the
+    kinds its Host takes, or the member objects of those kinds, changed.
+    """
+
+    def __init__(self, groups: tuple[RouteGroup, ...], strict: bool, memo: CompileMemo | None) -> None:
         self.groups = groups
         self.strict = strict
+        self.memo = memo
         self.by_kind: dict[_Kind, list[tuple[int, int]]] = {}
+        self.members: dict[_Kind, list[GroupMember]] = {}
         self.labels: dict[_Kind, Mapping[str, str]] = {}
+        self._takes: dict[object, bool] = {}
         for gi, group in enumerate(groups):
             for mi, member in enumerate(group.members):
                 mapping = member.mapping
                 kind = (mapping.hostname, mapping.internal, tuple(sorted(mapping.labels.items())))
                 self.by_kind.setdefault(kind, []).append((gi, mi))
+                self.members.setdefault(kind, []).append(member)
                 self.labels.setdefault(kind, mapping.labels)
 
-    def members_for(self, host: Host) -> Iterator[tuple[int, int]]:
-        """(group, member) positions the Host takes, in global route order."""
-        taken = [positions for kind, positions in self.by_kind.items()
-                 if host_takes(host, kind[0], self.labels[kind], internal=kind[1], strict=self.strict)]
-        return heapq.merge(*taken)
+    def kinds_for(self, host: Host) -> tuple[_Kind, ...]:
+        fingerprint = (host.hostname, tuple(sorted(host.mapping_selector.items())) if host.mapping_selector else None)
+        previous = self.memo.takes if self.memo is not None else {}
+        taken = []
+        for kind in self.by_kind:
+            key = (fingerprint, kind)
+            decision = previous.get(key)
+            if decision is None:
+                decision = host_takes(host, kind[0], self.labels[kind], internal=kind[1], strict=self.strict)
+            self._takes[key] = decision
+            if decision:
+                taken.append(kind)
+        return tuple(taken)
+
+    def members_for(self, kinds: tuple[_Kind, ...]) -> Iterator[tuple[int, int]]:
+        """(group, member) positions of these kinds, in global route order."""
+        return heapq.merge(*(self.by_kind[kind] for kind in kinds))
+
+    def check(self, kinds: tuple[_Kind, ...]) -> tuple[object, ...]:
+        """What a virtual host is made of: the kinds its Host takes and their members (compared by identity)."""
+        return (*kinds, *[member for kind in kinds for member in self.members[kind]])
+
+    def finish(self) -> None:
+        if self.memo is not None:
+            self.memo.takes = self._takes
 
 
 def plan_listeners(listeners: tuple[Listener, ...], hosts: tuple[Host, ...], groups: tuple[RouteGroup, ...],
                    *, strict_selectors: bool, diag: Diagnostics,
-                   tcp_chains: Mapping[int, tuple[FilterChain, ...]] | None = None) -> tuple[ListenerPlan, ...]:
+                   tcp_chains: Mapping[int, tuple[FilterChain, ...]] | None = None,
+                   memo: CompileMemo | None = None) -> tuple[ListenerPlan, ...]:
     plans = []
-    attachments = _Attachments(groups, strict_selectors)
+    attachments = _Attachments(groups, strict_selectors, memo)
     for listener in sorted(listeners, key=lambda lst: (lst.port, lst.name)):
         taken = sorted((h for h in hosts if listener_takes_host(listener, h)), key=lambda h: (h.hostname, h.name))
         tcp = (tcp_chains or {}).get(listener.port, ())
@@ -77,6 +121,7 @@ def plan_listeners(listeners: tuple[Listener, ...], hosts: tuple[Host, ...], gro
                 diag.error(listener.ref, "NoMatchingHosts", "No matching Hosts/TCPMappings found, disabling!")
             continue
         plans.append(ListenerPlan(listener=listener, chains=chains))
+    attachments.finish()
     return tuple(plans)
 
 
@@ -113,7 +158,7 @@ def _tls_chains(listener: Listener, hosts: list[Host], attachments: _Attachments
             entry[1].append(host)
     chains = []
     for sni, (context, members) in by_sni.items():
-        vhosts = _unique_vhosts(listener, members, attachments, diag)
+        vhosts = _unique_vhosts(listener, members, attachments, diag, tls=True)
         chains.append(FilterChain(name=f"httpshost-{members[0].name}", server_names=() if sni == "*" else (sni,),
                                   tls=context, route_config=f"{listener.name}-routes-tls-{sni}",
                                   virtual_hosts=vhosts))
@@ -125,7 +170,7 @@ def _chains(listener: Listener, hosts: list[Host], attachments: _Attachments,
     chains = _tls_chains(listener, hosts, attachments, diag) if listener.protocol.has_tls else []
     cleartext = [h for h in hosts if not (listener.security_model is SecurityModel.INSECURE
                                           and h.insecure_action is InsecureAction.REJECT)]
-    vhosts = _unique_vhosts(listener, cleartext, attachments, diag)
+    vhosts = _unique_vhosts(listener, cleartext, attachments, diag, tls=False)
     if vhosts:
         chains.append(FilterChain(name="httphost-shared", server_names=(), tls=None,
                                   route_config=f"{listener.name}-routes-cleartext", virtual_hosts=vhosts))
@@ -133,7 +178,7 @@ def _chains(listener: Listener, hosts: list[Host], attachments: _Attachments,
 
 
 def _unique_vhosts(listener: Listener, hosts: list[Host], attachments: _Attachments,
-                   diag: Diagnostics) -> tuple[VirtualHost, ...]:
+                   diag: Diagnostics, *, tls: bool) -> tuple[VirtualHost, ...]:
     by_hostname: dict[str, Host] = {}
     for host in hosts:
         if host.hostname in by_hostname:
@@ -141,15 +186,31 @@ def _unique_vhosts(listener: Listener, hosts: list[Host], attachments: _Attachme
                        f"by {by_hostname[host.hostname].ref.describe()}; this Host is skipped on that Listener")
             continue
         by_hostname[host.hostname] = host
-    return tuple(_virtual_host(listener, host, attachments) for host in by_hostname.values())
+    scheme = None if listener.l7_depth else "https" if tls else "http"
+    return tuple(_virtual_host(listener, host, attachments, scheme) for host in by_hostname.values())
 
 
-def _virtual_host(listener: Listener, host: Host, attachments: _Attachments) -> VirtualHost:
+def _virtual_host(listener: Listener, host: Host, attachments: _Attachments, scheme: str | None) -> VirtualHost:
+    kinds = attachments.kinds_for(host)
+    memo = attachments.memo
+    if memo is None:
+        return _build_virtual_host(listener, host, attachments, scheme, kinds)
+    key = (listener.name, listener.security_model, listener.l7_depth, scheme, host.ref.rkey, host.name,
+           host.hostname, host.insecure_action)
+    vhost = memo.vhosts.get(key, Diagnostics(), lambda k, _: _build_virtual_host(listener, host, attachments, scheme, k),
+                            kinds, check=attachments.check(kinds))
+    assert isinstance(vhost, VirtualHost)
+    return vhost
+
+
+def _build_virtual_host(listener: Listener, host: Host, attachments: _Attachments, scheme: str | None,
+                        kinds: tuple[_Kind, ...]) -> VirtualHost:
     routes = []
     groups = attachments.groups
-    for gi, mi in attachments.members_for(host):
-        mapping = groups[gi].members[mi].mapping
-        for xfp, action in route_variants(listener.security_model, host.insecure_action, mapping):
-            routes.append(RouteVariant(group=gi, member=mi, xfp=xfp, action=action))
+    for gi, mi in attachments.members_for(kinds):
+        group = groups[gi]
+        for xfp, action in route_variants(listener.security_model, host.insecure_action, group.members[mi].mapping,
+                                          scheme=scheme):
+            routes.append(RouteVariant(group=group.group_id, member=mi, xfp=xfp, action=action))
     return VirtualHost(name=f"{listener.name}-{host.hostname}", hostname=host.hostname, domains=(host.hostname,),
                        host=host.ref.rkey, routes=tuple(routes))

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from diagd.compile.kinds.fields import type_name
+from diagd.compile.memo import MemoTable
 from diagd.compile.model.problems import Diagnostics, ResourceRef
 from diagd.compile.model.settings import CompileSettings
 from diagd.compile.model.source import Location, Snapshot, SourceObject
@@ -45,6 +46,7 @@ class Resource:
     body: Mapping[str, Any]
     labels: Mapping[str, str] = field(default_factory=dict)
     annotations: Mapping[str, str] = field(default_factory=dict)
+    key: str | None = None  # the source object's content key (see SourceObject.key)
 
     @property
     def kind(self) -> str:
@@ -59,14 +61,15 @@ class Resource:
         return self.ref.namespace
 
 
-def collect_resources(snapshot: Snapshot, settings: CompileSettings, diag: Diagnostics) -> tuple[Resource, ...]:
+def collect_resources(snapshot: Snapshot, settings: CompileSettings, diag: Diagnostics,
+                      memo: MemoTable | None = None) -> tuple[Resource, ...]:
     """Normalise every object, report the invalid ones, keep those for this AMBASSADOR_ID, drop duplicates."""
     for invalid in snapshot.invalid:
         ref = _ref_for(invalid.location, kind="File", name=invalid.location.file or "?", namespace="")
         diag.error(ref, invalid.reason, invalid.message)
     ordered = sorted(snapshot.objects, key=lambda obj: obj.location.sort_key())
     kept: dict[tuple[str, str, str], Resource] = {}
-    for resource in _normalised(ordered, settings, diag):
+    for resource in _normalised(ordered, settings, diag, memo):
         identity = (resource.kind, resource.namespace, resource.name)
         first = kept.get(identity)
         if first is not None:
@@ -78,11 +81,20 @@ def collect_resources(snapshot: Snapshot, settings: CompileSettings, diag: Diagn
     return tuple(kept.values())
 
 
-def _normalised(objects: list[SourceObject], settings: CompileSettings, diag: Diagnostics) -> Iterator[Resource]:
+def _normalised(objects: list[SourceObject], settings: CompileSettings, diag: Diagnostics,
+                memo: MemoTable | None) -> Iterator[Resource]:
     for obj in objects:
-        resource = _normalise(obj, settings, diag)
-        if resource is not None and _selected(resource, settings, diag):
+        if memo is None:
+            resource = _selected_resource(obj, settings, diag)
+        else:
+            resource = memo.get(obj.key, diag, lambda o, child: _selected_resource(o, settings, child), obj)
+        if resource is not None:
             yield resource
+
+
+def _selected_resource(obj: SourceObject, settings: CompileSettings, diag: Diagnostics) -> Resource | None:
+    resource = _normalise(obj, settings, diag)
+    return resource if resource is not None and _selected(resource, settings, diag) else None
 
 
 def _ref_for(location: Location, *, kind: str, name: str, namespace: str) -> ResourceRef:
@@ -122,7 +134,8 @@ def _normalise(obj: SourceObject, settings: CompileSettings, diag: Diagnostics) 
         diag.error(ref, "InvalidSpec", f"spec in body must be of type object: \"{type_name(spec)}\"")
         return None
     return Resource(ref=ref, api_version=str(api_version), spec=spec, body=body,
-                    labels=_string_map(meta.get("labels")), annotations=_string_map(meta.get("annotations")))
+                    labels=_string_map(meta.get("labels")), annotations=_string_map(meta.get("annotations")),
+                    key=obj.key)
 
 
 def _flat_metadata(body: Mapping[str, Any]) -> dict[str, Any]:

@@ -71,6 +71,14 @@ class Diagnostics:
                               location or ref.location)
         self._problems.append(problem)
 
+    def extend(self, problems: tuple[Problem, ...]) -> None:
+        """Record problems collected elsewhere (by a child collector, or replayed from a memo)."""
+        self._problems.extend(problems)
+
+    def collected(self) -> tuple[Problem, ...]:
+        """Everything recorded so far, in recording order."""
+        return tuple(self._problems)
+
     def problems(self) -> tuple[Problem, ...]:
         """Every problem, deduplicated and sorted by resource key so that output is deterministic."""
         return tuple(sorted(set(self._problems), key=Problem.sort_key))

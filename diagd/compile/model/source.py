@@ -51,8 +51,12 @@ class Location:
 
 @dataclass(frozen=True, slots=True)
 class SourceObject:
+    """``key`` identifies the object's exact content and origin (watt's snapshot line); memoised per-resource work
+    is reused only for an equal key."""
+
     body: Any
     location: Location
+    key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

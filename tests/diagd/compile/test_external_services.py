@@ -109,3 +109,18 @@ def test_lua_long_strings_survive_any_closing_bracket() -> None:
         closing = f"]{equals}]"
         assert literal == f"[{equals}[{text}{closing}"
         assert (text + closing).index(closing) == len(text), "Lua ends the string at the first closing bracket"
+
+
+def test_a_memo_never_serves_routes_rendered_for_other_external_services() -> None:
+    from diagd.compile import CompileMemo
+    from tests.diagd.compile.test_memo import _out, _snapshot
+
+    labelled = mapping("limited", "/limited/", "127.0.0.1:9000", bypass_auth=True)
+    labelled["spec"]["labels"] = {"ambassador": [{"g": ["remote_address"]}]}
+    base = [listener("l", 8080), host("h"), labelled, mapping("m", "/m/", "127.0.0.1:9000")]
+    auth = resource("AuthService", "a", {"auth_service": "127.0.0.1:9001"})
+    rls = resource("RateLimitService", "r", {"service": "127.0.0.1:9002", "protocol_version": "v3"})
+    memo, settings = CompileMemo(), CompileSettings()
+    for docs in (base, [*base, auth], [*base, auth, rls], [*base, rls], base):
+        snapshot = _snapshot(*docs)
+        assert _out(compile(snapshot, settings, memo)) == _out(compile(snapshot, settings))
