@@ -20,8 +20,10 @@ run: $(VENV)/.installed-run
 	$(PY) examples/quickstart/run.py
 
 # System packages some tests need (Chromium, the kube-apiserver build, load generators); skipped when present.
+# Then kube-apiserver v1.20.2 for the Kubernetes tests: built once (6-9 min cold), cached under .cache/kube.
 deps:
 	bash scripts/install-system-deps.sh
+	bash scripts/build-kube-apiserver.sh >/dev/null
 
 test: $(VENV)/.installed-test deps
 	$(PY) -m pytest $(PYTEST_ARGS) || { rc=$$?; [ $$rc -eq 5 ] && echo "pytest collected no tests: failing"; exit $$rc; }

@@ -153,7 +153,8 @@ class ManifestLoader:
             message = json_format.ParseDict(doc, message_class(type_name)())
         except (OSError, ValueError, json_format.ParseError) as exc:
             raise LoadError(f"{file}: {exc}") from exc
-        parsed = _Parsed(name=str(doc.get("name", "")), body=message.SerializeToString(deterministic=True),
+        name = doc.get("name") or doc.get("cluster_name", "")  # a ClusterLoadAssignment is named by cluster_name
+        parsed = _Parsed(name=str(name), body=message.SerializeToString(deterministic=True),
                          refs=refs(doc) if refs is not None else frozenset())
         self._cache[file] = parsed
         return parsed

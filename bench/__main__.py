@@ -21,6 +21,7 @@ from bench.peak import peak_rss_mib
 from bench.targets import evaluate
 from tests.builders import host, to_yaml
 from tests.support.gateway import Gateway
+from tests.support.http import request
 from tests.support.tls import client_context
 from tests.support.upstreams import EchoServer
 
@@ -42,7 +43,8 @@ def _gateway_run(size: int, args: argparse.Namespace, primary: EchoServer, canar
                 gw, primary.address, changes=args.changes, hostname=tenant_hostname(0), context=context))
             row["latency_wildcard"] = change_latency.summarise(change_latency.measure(
                 gw, primary.address, changes=max(5, args.changes // 3)))
-            row["envoy_counts"] = gw.diag()["envoy_counts"]
+            records = request(gw.ports.diag, "/ambassador/v0/diag/history?json=true", timeout=60).json()["reconfigs"]
+            row["envoy_counts"] = records[-1]["counts"]
             children = gw.children()
             row["memory"] = {**memory.snapshot(gw),
                              "control_plane_peak_mib": sum(peak_rss_mib(p) for n, p in children.items() if n != "envoy"),

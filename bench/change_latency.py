@@ -36,7 +36,8 @@ def percentile(values: list[float], q: float) -> float:
 
 def _record_after(gw: Gateway, started: float) -> dict[str, Any] | None:
     for _ in range(200):
-        done = [r for r in gw.diag()["reconfig"]["history"] if r["change_seen"] >= started - 0.001 and r["acked"]]
+        history = request(gw.ports.diag, "/ambassador/v0/diag/history?json=true", timeout=30).json()["reconfigs"]
+        done = [r for r in history if r["change_seen"] >= started - 0.001 and r["acked"]]
         if done:
             return dict(done[-1])
         time.sleep(0.02)

@@ -9,6 +9,7 @@ from typing import Any
 from bench.processes import control_plane_pss, control_plane_rss, envoy_rss
 from tests.builders import mapping, to_yaml
 from tests.support.gateway import Gateway
+from tests.support.http import request
 from tests.support.processes import wait_until
 
 __all__ = ["snapshot", "growth"]
@@ -21,7 +22,8 @@ def snapshot(gw: Gateway) -> dict[str, Any]:
 
 
 def _applied_seq(gw: Gateway) -> int:
-    return int(gw.diag()["system"]["config_seq"] or 0)
+    records = request(gw.ports.diag, "/ambassador/v0/diag/history?json=true", timeout=30).json()["reconfigs"]
+    return int(records[-1]["seq"]) if records else 0
 
 
 def growth(gw: Gateway, upstream: str, *, reconfigs: int = 1000) -> dict[str, Any]:

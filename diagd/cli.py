@@ -8,13 +8,16 @@ import logging
 import os
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger as GunicornLogger
 
 from diagd.settings import DiagdSettings
 from watt.formats.logs import configure_logging
+
+if TYPE_CHECKING:
+    from diagd.k8s_status import StatusWriter
 
 # The app, the compiler and their libraries are imported in the worker (``load``) and by the offline commands, not
 # at module level: the gunicorn master never needs them, and importing them there would cost it ~12 MiB.
@@ -63,7 +66,9 @@ class DiagdServer(BaseApplication):  # type: ignore[misc]
         layout = self.settings.layout
         layout.ensure()
         holder = StateHolder(CompiledState(started=time.time()))
-        worker = ReconfigWorker(layout, self.settings.compile, holder, history=self.settings.history)
+        status = _status_writer(self.settings)
+        worker = ReconfigWorker(layout, self.settings.compile, holder, history=self.settings.history,
+                                on_applied=status.submit if status is not None else None)
         watch = BaseDirWatch(layout, worker.enqueue)
         watch.start()
         worker.start()
@@ -74,6 +79,21 @@ class DiagdServer(BaseApplication):  # type: ignore[misc]
                  self.settings.port, layout.base)
         return create_app(self.settings, holder, envoy_ready=EnvoyReadyProbe(self.settings.compile.ready_port),
                           worker_alive=lambda: worker.alive, memory=memory)
+
+
+def _status_writer(settings: DiagdSettings) -> StatusWriter | None:
+    """Status goes back to Kubernetes when diagd has credentials for it (KUBECONFIG, or in a pod)."""
+    if not settings.writes_status:
+        return None
+    from diagd.k8s_status import StatusWriter, kubernetes_patcher
+
+    try:
+        patch = kubernetes_patcher(settings.kubeconfig)
+    except Exception as exc:  # noqa: BLE001 - any configuration failure means: no status writes, said once
+        log.error("cannot load the Kubernetes configuration (%s) to write status: %s",
+                  settings.kubeconfig or "in-cluster", exc)
+        return None
+    return StatusWriter(patch).start()
 
 
 def _parser() -> argparse.ArgumentParser:

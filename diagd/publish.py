@@ -59,12 +59,16 @@ class Publisher:
         self._previous_files: set[str] = self._files_of_existing_manifest()
         self._bootstrap: bytes | None = None
         self._previous_secrets: set[str] = set()
+        # id(rendered dict) → (that dict, what it was published as). The compiler hands back the very same dict for
+        # unchanged clusters and virtual hosts, so their JSON is not encoded and hashed again.
+        self._published: dict[int, tuple[object, Any]] = {}
 
     def publish(self, envoy: EnvoyConfig, meta: Mapping[str, Any], *,
                 secret_files: Mapping[str, bytes] | None = None) -> tuple[Manifest, PublishStats]:
         os.makedirs(self.layout.envoy_dir, exist_ok=True)
         self._write_secrets(secret_files or {})
         pending: dict[str, bytes] = {}
+        previous, published = self._published, {}
 
         def add(prefix: str, resource: Mapping[str, Any]) -> str:
             data = _encode(prefix, resource)
@@ -72,13 +76,21 @@ class Publisher:
             pending[name] = data
             return name
 
+        def once(resource: Mapping[str, Any], make: Any) -> Any:
+            entry = previous.get(id(resource))
+            if entry is None or entry[0] is not resource:
+                entry = (resource, make())
+            published[id(resource)] = entry
+            return entry[1]
+
         manifest: Manifest = {
             "format": FORMAT_VERSION,
-            "clusters": [add("cds", c) for c in envoy.clusters],
-            "endpoints": [add("eds", e) for e in envoy.endpoints],
+            "clusters": [once(c, lambda c=c: add("cds", c)) for c in envoy.clusters],
+            "endpoints": [once(e, lambda e=e: add("eds", e)) for e in envoy.endpoints],
             "listeners": [add("lds", lst) for lst in envoy.listeners],
-            "routes": [self._route_entry(rc, add) for rc in envoy.route_configs],
+            "routes": [self._route_entry(rc, add, once) for rc in envoy.route_configs],
         }
+        self._published = published
         manifest.update(meta)  # type: ignore[typeddict-item]
         written = self._write_new(pending)
         bootstrap_changed = self._write_bootstrap(envoy.bootstrap)
@@ -91,13 +103,15 @@ class Publisher:
         return manifest, stats
 
     @staticmethod
-    def _route_entry(config: Mapping[str, Any], add: Any) -> RouteEntry:
+    def _route_entry(config: Mapping[str, Any], add: Any, once: Any) -> RouteEntry:
         base = {k: v for k, v in config.items() if k != "virtual_hosts"}
-        vhosts: list[VirtualHostEntry] = []
-        for vhost in config.get("virtual_hosts", ()):
+
+        def entry(vhost: Mapping[str, Any]) -> VirtualHostEntry:
             head = {k: v for k, v in vhost.items() if k != "routes"}
             chunks = [add("vh", {"routes": chunk}) for chunk in route_chunks(vhost.get("routes", ()))]
-            vhosts.append({"file": add("vh", head), "routes": chunks})
+            return {"file": add("vh", head), "routes": chunks}
+
+        vhosts = [once(vhost, lambda v=vhost: entry(v)) for vhost in config.get("virtual_hosts", ())]
         return {"name": str(config["name"]), "file": add("rds", base), "virtual_hosts": vhosts}
 
     def _write_secrets(self, files: Mapping[str, bytes]) -> None:

@@ -14,7 +14,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from diagd.compile import CompileMemo, CompileResult, compile
+from diagd.compile import CompileMemo, CompileResult, compile, refresh_endpoints
+from diagd.compile.kinds.endpoints import ENDPOINT_KINDS
 from diagd.compile.model.settings import CompileSettings
 from diagd.compile.model.source import Snapshot
 from diagd.gc_policy import GcPolicy
@@ -36,7 +37,8 @@ SNAPSHOT, STATUS, STOP = "snapshot", "status", "stop"
 
 class ReconfigWorker:
     def __init__(self, layout: BaseLayout, settings: CompileSettings, holder: StateHolder, *, history: int = 50,
-                 compile_fn: CompileFn = compile, notify: Callable[[str], bool] = signal_ambex) -> None:
+                 compile_fn: CompileFn = compile, notify: Callable[[str], bool] = signal_ambex,
+                 on_applied: Callable[[CompileResult], None] | None = None) -> None:
         self.layout = layout
         self.settings = settings
         self.holder = holder
@@ -50,6 +52,8 @@ class ReconfigWorker:
         self._queue: queue.Queue[str] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="reconfig", daemon=True)
         self._reported: set[int] = set()
+        self._on_applied = on_applied  # e.g. the Kubernetes status writer
+        self._applied_last_read = False
 
     def enqueue(self, event: str) -> None:
         self._queue.put_nowait(event)
@@ -97,7 +101,8 @@ class ReconfigWorker:
         if seq == self.holder.current.applied_seq:
             return
         started = time.process_time()
-        result = self._compile(snapshot, self.settings, self._memo)
+        result, endpoints_only = self._compile_or_refresh(snapshot)
+        self._applied_last_read = False
         compiled, cpu = time.time(), time.process_time() - started
         meta = {"snapshot_seq": seq, "change_seen": header.get("change_seen", compiled),
                 "snapshot_written": header.get("written", compiled), "compiled": compiled}
@@ -112,11 +117,25 @@ class ReconfigWorker:
             seq=seq, change_seen=float(meta["change_seen"]), snapshot_written=float(meta["snapshot_written"]),
             compiled=compiled, written=time.time(), compile_seconds=cpu, counts=result.envoy.counts(),
             errors=sum(1 for p in result.problems if p.severity.value == "error"), decoded=self._reader.decoded_last,
+            endpoints_only=endpoints_only,
         )
         self._notify(self.layout.ambex_pidfile)
         self.holder.swap(lambda s: self._applied(s, result, header.get("source", {}), record, snapshot))
+        self._applied_last_read = True
+        if self._on_applied is not None:
+            self._on_applied(result)
         if stats.bootstrap_changed and self.holder.current.ambex.get("acked") is not None:
             log.warning("the Envoy bootstrap changed; it takes effect when Envoy restarts")
+
+    def _compile_or_refresh(self, snapshot: Snapshot) -> tuple[CompileResult, bool]:
+        """When only Endpoints/EndpointSlices changed since the configuration in place: new load assignments and
+        nothing else (True); otherwise a full compile (False)."""
+        previous = self.holder.current.result
+        kinds = self._reader.changed_kinds
+        if previous is not None and self._applied_last_read and kinds and kinds <= ENDPOINT_KINDS:
+            log.debug("only %s changed: refreshing endpoints", ", ".join(sorted(kinds)))
+            return refresh_endpoints(previous, snapshot, self.settings), True
+        return self._compile(snapshot, self.settings, self._memo), False
 
     def _applied(self, state: CompiledState, result: CompileResult, source: Any,
                  record: ReconfigRecord, snapshot: Snapshot | None = None) -> CompiledState:

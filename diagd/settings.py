@@ -59,6 +59,12 @@ class DiagdSettings:
     history: int = 50
     memory_interval: float = 30.0  # seconds between memory samples (each one is logged)
     memory_warn_percent: float = 80.0  # warn when the container uses this much of its memory limit
+    kubeconfig: str | None = None  # KUBECONFIG, for writing status back
+    in_cluster: bool = False  # KUBERNETES_SERVICE_HOST is set: the pod's ServiceAccount writes status
+
+    @property
+    def writes_status(self) -> bool:
+        return self.kubeconfig is not None or self.in_cluster
 
     @property
     def layout(self) -> BaseLayout:
@@ -80,6 +86,7 @@ class DiagdSettings:
             ads_port=env_port(env, "AMBASSADOR_ADS_PORT", 8003),
             secrets_dir=BaseLayout(base_dir).secrets_dir,
             strict_label_selectors=not _truthy(env, "DISABLE_STRICT_LABEL_SELECTORS"),
+            update_mapping_status=_truthy(env, "AMBASSADOR_UPDATE_MAPPING_STATUS"),
         )
         return cls(
             base_dir=base_dir,
@@ -90,6 +97,8 @@ class DiagdSettings:
             compile=compile_settings,
             log_level=_log_level(env),
             json_logging=_truthy(env, "AMBASSADOR_JSON_LOGGING"),
+            kubeconfig=env.get("KUBECONFIG") or None,
+            in_cluster=bool(env.get("KUBERNETES_SERVICE_HOST")),
             memory_interval=env_float(env, "AMBASSADOR_MEMORY_LOG_INTERVAL", 30.0, low=1.0, high=86400.0),
             memory_warn_percent=env_float(env, "AMBASSADOR_MEMORY_WARN_PERCENT", 80.0, low=1.0, high=100.0),
         )

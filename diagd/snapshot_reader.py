@@ -19,6 +19,7 @@ class SnapshotReader:
         self.path = path
         self._cache: dict[str, _Item] = {}
         self.decoded_last = 0
+        self.changed_kinds: frozenset[str] = frozenset()  # kinds of the records added or removed by the last read
 
     def read(self) -> tuple[SnapshotHeader, Snapshot]:
         """Raises OSError or ValueError when the file is missing or not a snapshot."""
@@ -33,6 +34,8 @@ class SnapshotReader:
                 item = self._decode(line)
                 decoded += 1
             cache[line] = item
+        self.changed_kinds = frozenset(_kind(cache[line]) for line in cache.keys() - self._cache.keys()) | frozenset(
+            _kind(self._cache[line]) for line in self._cache.keys() - cache.keys())
         self._cache = cache
         self.decoded_last = decoded
         objects = tuple(i for i in cache.values() if isinstance(i, SourceObject))
@@ -49,3 +52,9 @@ class SnapshotReader:
         if isinstance(record, InvalidRecord):
             return InvalidSource(location, record.reason, record.message)
         return SourceObject(record.body, location, key=line)
+
+
+def _kind(item: _Item) -> str:
+    body = item.body if isinstance(item, SourceObject) else None
+    kind = body.get("kind") if isinstance(body, dict) else None
+    return kind if isinstance(kind, str) else "?"

@@ -39,6 +39,7 @@ class ReconfigRecord:
     counts: Mapping[str, int] = field(default_factory=dict)
     errors: int = 0
     decoded: int = 0
+    endpoints_only: bool = False  # only Endpoints/EndpointSlices changed: load assignments refreshed, no compile
 
     def phases_ms(self) -> dict[str, float | None]:
         out: dict[str, float | None] = {}

@@ -43,8 +43,9 @@ def clear_runtime_state(settings: EntrypointSettings) -> None:
 
 
 def _run(settings: EntrypointSettings) -> int:
-    if settings.config_dir is None:
-        print("emissary-py run: pass --config-dir or set AMBASSADOR_CONFIG_DIR", file=sys.stderr)
+    if settings.config_dir is None and not settings.kubernetes:
+        print("emissary-py run: pass --config-dir, set AMBASSADOR_CONFIG_DIR, or run with KUBECONFIG or in a pod",
+              file=sys.stderr)
         return 2
     if settings.base_dir_note:
         print(f"emissary-py: {settings.base_dir_note}", file=sys.stderr)
@@ -52,7 +53,8 @@ def _run(settings: EntrypointSettings) -> int:
     conf = os.path.join(settings.base_dir, "supervisord.conf")
     atomic_write(conf, render(settings, sys.executable).encode("utf-8"))
     os.environ["AMBASSADOR_CONFIG_BASE_DIR"] = settings.base_dir
-    os.environ["AMBASSADOR_CONFIG_DIR"] = os.path.abspath(settings.config_dir)
+    if settings.config_dir is not None:  # else watt watches Kubernetes
+        os.environ["AMBASSADOR_CONFIG_DIR"] = os.path.abspath(settings.config_dir)
     command = [sys.executable, "-m", "supervisor.supervisord", "-n", "-c", conf]
     os.execv(command[0], command)
     return 0  # not reached

@@ -26,6 +26,7 @@ class EntrypointSettings:
     envoy_concurrency: int | None
     envoy_log_level: str
     log_level: int
+    kubernetes: bool = False  # KUBECONFIG or a pod's ServiceAccount: watt watches Kubernetes when no config dir
 
     @property
     def layout(self) -> BaseLayout:
@@ -43,4 +44,5 @@ class EntrypointSettings:
             envoy_concurrency=_int(env, "ENVOY_CONCURRENCY", None),
             envoy_log_level="trace" if "envoy" in debug else "error",
             log_level=parse_level(env.get("AES_LOG_LEVEL"), logging.INFO),
+            kubernetes=bool(env.get("KUBECONFIG") or env.get("KUBERNETES_SERVICE_HOST")),
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import time
 from collections.abc import Mapping
@@ -25,8 +26,10 @@ class SnapshotWriter:
         self._digest: bytes | None = None
 
     def publish(self, lines: tuple[str, ...], *, change_seen: float, source: Mapping[str, Any]) -> bool:
-        """Write a new snapshot if ``lines`` differ from the last one written; True when written."""
-        digest = hashlib.blake2b("\n".join(lines).encode("utf-8"), digest_size=16).digest()
+        """Write a new snapshot if ``lines`` or ``source`` (which carries the source's problems, such as a kind
+        whose CRD is absent) differ from the last one written; True when written."""
+        described = json.dumps(source, sort_keys=True, default=str)
+        digest = hashlib.blake2b("\n".join((described, *lines)).encode("utf-8"), digest_size=16).digest()
         if digest == self._digest:
             return False
         self.seq += 1

@@ -5,6 +5,6 @@ resource kind: resource → IR) and ``envoy`` (IR → Envoy v3 dicts) ← ``pipe
 """
 
 from diagd.compile.memo import CompileMemo
-from diagd.compile.pipeline import CompileResult, compile
+from diagd.compile.pipeline import CompileResult, compile, refresh_endpoints
 
-__all__ = ["compile", "CompileResult", "CompileMemo"]
+__all__ = ["compile", "refresh_endpoints", "CompileResult", "CompileMemo"]

@@ -6,9 +6,11 @@ snapshot → resources (common rules) → Module options → Secrets → TLSCont
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from diagd.compile.envoy.endpoints import render_load_assignments
 from diagd.compile.envoy.output import EnvoyConfig, render_envoy
 from diagd.compile.ir.cluster import Cluster, Upstream
 from diagd.compile.ir.clusters import assign_clusters
@@ -30,22 +32,31 @@ from diagd.compile.kinds import logservice as logservice_kind
 from diagd.compile.kinds import mapping as mapping_kind
 from diagd.compile.kinds import module as module_kind
 from diagd.compile.kinds import ratelimitservice as ratelimitservice_kind
+from diagd.compile.kinds import resolvers as resolver_kind
 from diagd.compile.kinds import tcpmapping as tcpmapping_kind
 from diagd.compile.kinds import tlscontext as tlscontext_kind
 from diagd.compile.kinds import tracingservice as tracingservice_kind
+from diagd.compile.kinds.annotations import expand_annotations
 from diagd.compile.kinds.context import KindContext
+from diagd.compile.kinds.endpoints import load_assignments
+from diagd.compile.kinds.gateway_api import set_aside_gateway_api
+from diagd.compile.kinds.ingress import ingress_statuses, translate_ingresses
 from diagd.compile.kinds.probes import probe_mappings
 from diagd.compile.kinds.resources import AMBASSADOR_KINDS, Resource, collect_resources
 from diagd.compile.kinds.secrets import FALLBACK_SECRET, SecretStore
+from diagd.compile.kinds.sources import report_source_problems
+from diagd.compile.kinds.status import resource_statuses
 from diagd.compile.memo import CompileMemo
 from diagd.compile.model.problems import Diagnostics, Problem, ResourceRef
 from diagd.compile.model.settings import CompileSettings
 from diagd.compile.model.source import Location, Snapshot
+from diagd.compile.model.status import StatusUpdate
 
-__all__ = ["compile", "CompileResult", "STEPS", "HANDLED_KINDS"]
+__all__ = ["compile", "refresh_endpoints", "CompileResult", "STEPS", "HANDLED_KINDS"]
 
 HANDLED_KINDS = frozenset({"Module", "Listener", "Host", "Mapping", "Secret", "TLSContext", "TCPMapping",
-                           "AuthService", "RateLimitService", "TracingService", "LogService"})
+                           "AuthService", "RateLimitService", "TracingService", "LogService",
+                           *resolver_kind.RESOLVER_KINDS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +69,7 @@ class CompileResult:
     problems: tuple[Problem, ...]
     resources: tuple[ResourceRef, ...]
     secret_files: Mapping[str, bytes] = field(default_factory=dict, repr=False)
+    status_updates: tuple[StatusUpdate, ...] = ()
 
 
 @dataclass
@@ -79,6 +91,7 @@ class _Build:
     groups: tuple[RouteGroup, ...] = ()
     plans: tuple[ListenerPlan, ...] = ()
     services: ExternalServices = field(default_factory=ExternalServices)
+    ingresses: tuple[Resource, ...] = ()
     memo: CompileMemo | None = None
 
     @property
@@ -120,6 +133,15 @@ def _listeners(build: _Build) -> None:
         build.listeners.append(listener)
     if not build.listeners and not build.by_kind.get("TCPMapping"):
         build.diag.notice(None, "NoListeners", "no Listener resources: Envoy serves no user traffic")
+
+
+def _ingresses(build: _Build) -> None:
+    """Our Ingresses become Mapping and Host resources, compiled by the steps that follow."""
+    out = translate_ingresses(ingresses=build.by_kind.get("Ingress", []), classes=build.by_kind.get("IngressClass", []),
+                              services=build.by_kind.get("Service", []), settings=build.settings, diag=build.diag)
+    build.ingresses = out.ingresses
+    build.by_kind.setdefault("Host", []).extend(out.hosts)
+    build.by_kind.setdefault("Mapping", []).extend(out.mappings)
 
 
 def _hosts(build: _Build) -> None:
@@ -189,6 +211,14 @@ def _tcp_mappings(build: _Build) -> None:
             build.tcp_mappings.append(mapping)
 
 
+def _resolvers(build: _Build) -> None:
+    table = resolver_kind.resolver_table(build.by_kind, build.diag)
+    defaults = resolver_kind.ResolverDefaults.from_modules(build.by_kind.get("Module", []))
+    resources = {res.ref.rkey: res for res in build.by_kind.get("Mapping", [])}
+    build.mappings = resolver_kind.apply_resolvers(build.mappings, resources, table=table, defaults=defaults,
+                                                   settings=build.settings, diag=build.diag)
+
+
 def _clusters(build: _Build) -> None:
     users = [(m.upstream, m.ref) for m in build.mappings if m.redirect is None]
     users += [(m.upstream, m.ref) for m in build.tcp_mappings]
@@ -235,9 +265,11 @@ STEPS: tuple[tuple[str, Callable[[_Build], None]], ...] = (
     ("secrets", _secrets),
     ("tls_contexts", _tls_contexts),
     ("listeners", _listeners),
+    ("ingresses", _ingresses),
     ("hosts", _hosts),
     ("external_services", _external_services),
     ("mappings", _mappings),
+    ("resolvers", _resolvers),
     ("tcp_mappings", _tcp_mappings),
     ("clusters", _clusters),
     ("groups", _groups),
@@ -252,9 +284,11 @@ def compile(snapshot: Snapshot, settings: CompileSettings,  # noqa: A001 - the p
     ``memo`` (optional) carries per-resource results from the previous compile; the output is the same without it.
     """
     diag = Diagnostics()
+    report_source_problems(snapshot.meta, diag)
     if memo is not None:
         memo.resources.begin(settings)
-    resources = collect_resources(snapshot, settings, diag, memo.resources if memo is not None else None)
+    source = expand_annotations(set_aside_gateway_api(snapshot, diag), diag)
+    resources = collect_resources(source, settings, diag, memo.resources if memo is not None else None)
     by_kind: dict[str, list[Resource]] = {}
     for res in resources:
         by_kind.setdefault(res.kind, []).append(res)
@@ -271,5 +305,21 @@ def compile(snapshot: Snapshot, settings: CompileSettings,  # noqa: A001 - the p
                       mappings=tuple(build.mappings), groups=build.groups, clusters=build.clusters,
                       tls_contexts=tuple(build.tls_contexts[k] for k in sorted(build.tls_contexts)),
                       tcp_mappings=tuple(build.tcp_mappings), services=build.services)
-    return CompileResult(ir=gateway, envoy=render_envoy(gateway, settings, memo), problems=diag.problems(),
-                         resources=tuple(r.ref for r in resources), secret_files=dict(build.secrets.files))
+    statuses = ingress_statuses(build.ingresses, by_kind.get("Service", []), settings, diag)
+    problems = diag.problems()
+    statuses += resource_statuses(resources, problems, mappings=settings.update_mapping_status)
+    envoy = _with_endpoints(render_envoy(gateway, settings, memo), gateway, snapshot, settings)
+    return CompileResult(ir=gateway, envoy=envoy, problems=problems,
+                         resources=tuple(r.ref for r in resources), status_updates=statuses,
+                         secret_files=dict(build.secrets.files))
+
+
+def _with_endpoints(envoy: EnvoyConfig, gateway: Gateway, snapshot: Snapshot, settings: CompileSettings) -> EnvoyConfig:
+    assignments = load_assignments(gateway.clusters, snapshot, settings)
+    return dataclasses.replace(envoy, endpoints=render_load_assignments(assignments))
+
+
+def refresh_endpoints(previous: CompileResult, snapshot: Snapshot, settings: CompileSettings) -> CompileResult:
+    """When only Endpoints/EndpointSlices changed: the same compile result with new ClusterLoadAssignments.
+    Gives exactly what ``compile`` would, without compiling (nothing else reads endpoints)."""
+    return dataclasses.replace(previous, envoy=_with_endpoints(previous.envoy, previous.ir, snapshot, settings))

@@ -110,7 +110,7 @@ def _history_charts(records: list[dict[str, Any]], samples: list[dict[str, Any]]
 @diag_only
 def history() -> ResponseReturnValue:
     ctx = context()
-    state, _index = ctx.current()
+    state = ctx.holder.current  # the history needs no diag index (which costs seconds to build at 10,000 Mappings)
     records = [r.to_json() for r in state.history]
     samples = [s.to_json() for s in ctx.memory.samples()]
     data = {"reconfigs": records, "memory": samples, "memory_warn_percent": ctx.memory.warn_percent,

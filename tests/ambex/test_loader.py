@@ -10,10 +10,11 @@ import pytest
 from ambex.loader import LoadError, ManifestLoader
 from ambex.main import Ambex
 from ambex.settings import AmbexSettings
-from ambex.snapshot import CLUSTER, LISTENER, ROUTE
+from ambex.snapshot import CLUSTER, ENDPOINT, LISTENER, ROUTE
 from diagd.compile import compile
 from diagd.compile.model.settings import CompileSettings
 from diagd.publish import Publisher
+from envoy.config.endpoint.v3.endpoint_pb2 import ClusterLoadAssignment
 from envoy.config.route.v3.route_pb2 import RouteConfiguration
 from tests.builders import host, listener, mapping, to_yaml
 from tests.support.snapshots import snapshot_from_text
@@ -116,3 +117,17 @@ def test_varint_matches_protobufs_encoding() -> None:
 
     for value in (0, 1, 127, 128, 300, 16384, 2**31, 2**40 + 5):
         assert b"\x08" + varint(value) == UInt64Value(value=value).SerializeToString() or value == 0
+
+
+def test_load_assignments_are_named_by_cluster_name(tmp_path: Path) -> None:
+    layout = BaseLayout(str(tmp_path))
+    service = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"}, "spec": {"ports": [{"port": 80}]}}
+    endpoints = {"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "web"},
+                 "subsets": [{"addresses": [{"ip": "10.9.0.1"}], "ports": [{"port": 8080}]}]}
+    text = to_yaml(listener("l", 8080), host("h"), mapping("e", "/e/", "web", resolver="endpoint"), service, endpoints)
+    Publisher(layout).publish(compile(snapshot_from_text(text), CompileSettings()).envoy, {"snapshot_seq": 1})
+    snapshot = ManifestLoader(layout).load().snapshot
+    assignment = ClusterLoadAssignment.FromString(snapshot.of(ENDPOINT)["k8s/default/web/80"].body)
+    assert [lb.endpoint.address.socket_address.address for g in assignment.endpoints for lb in g.lb_endpoints] == [
+        "10.9.0.1"]
+    assert snapshot.check_consistent() == []

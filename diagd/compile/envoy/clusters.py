@@ -6,8 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from diagd.compile.envoy.common import duration, socket_address, typed
+from diagd.compile.envoy.endpoints import eds_cluster
 from diagd.compile.envoy.tls import upstream_tls
 from diagd.compile.ir.cluster import Cluster, Discovery, Upstream
+from diagd.compile.ir.endpoints import endpoint_key
 
 __all__ = ["render_cluster", "http2_options"]
 
@@ -81,4 +83,6 @@ def render_cluster(cluster: Cluster) -> dict[str, Any]:
         out["circuit_breakers"] = _circuit_breakers(upstream)
     if upstream.keepalive is not None:
         out["upstream_connection_options"] = _keepalive(upstream)
+    if upstream.discovery is Discovery.EDS:
+        return eds_cluster(out, endpoint_key(upstream))
     return out

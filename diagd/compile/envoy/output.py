@@ -9,6 +9,7 @@ from typing import Any
 
 from diagd.compile.envoy.bootstrap import render_bootstrap
 from diagd.compile.envoy.clusters import render_cluster
+from diagd.compile.envoy.endpoints import inline_endpoints
 from diagd.compile.envoy.listeners import HCM_TYPE, render_listener, render_ready_listener
 from diagd.compile.envoy.routes import render_route_configs
 from diagd.compile.ir.cluster import Cluster
@@ -91,5 +92,6 @@ def static_bootstrap(config: EnvoyConfig) -> dict[str, Any]:
     bootstrap.pop("dynamic_resources", None)
     static = bootstrap.setdefault("static_resources", {})
     static["listeners"] = listeners
-    static["clusters"] = list(static.get("clusters", [])) + [copy.deepcopy(dict(c)) for c in config.clusters]
+    static["clusters"] = list(static.get("clusters", [])) + [
+        copy.deepcopy(inline_endpoints(c, config.endpoints)) for c in config.clusters]
     return bootstrap

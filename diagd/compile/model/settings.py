@@ -20,6 +20,7 @@ class CompileSettings:
     secrets_dir: str = "/ambassador/secrets"
     strict_label_selectors: bool = True
     envoy_log_path: str = "/dev/fd/1"
+    update_mapping_status: bool = False  # AMBASSADOR_UPDATE_MAPPING_STATUS: Mappings get Running/Inactive status
 
     @property
     def node_cluster(self) -> str:

@@ -1,0 +1,102 @@
+"""Resolvers (SPEC §4.6, §5.4): how a Mapping's ``service`` becomes addresses.
+
+``KubernetesServiceResolver`` (the default, ``kubernetes-service``): the Service's DNS name. ``KubernetesEndpoint
+Resolver`` (``kubernetes-endpoint`` and ``endpoint`` are predefined): the Service's endpoints, sent to Envoy over EDS
+under ``k8s/<ns>/<svc>/<port>``, so that endpoint changes never touch routes or clusters. A Mapping picks one by
+``resolver``; the Module's ``resolver`` sets the default. An IP-literal service is always used as it is.
+``ConsulResolver`` is accepted but not implemented: its Mappings resolve the service name by DNS, with a notice.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import Enum
+
+from diagd.compile.ir.cluster import Discovery, Upstream
+from diagd.compile.ir.mapping import HttpMapping
+from diagd.compile.kinds.resources import Resource
+from diagd.compile.model.problems import Diagnostics
+from diagd.compile.model.settings import CompileSettings
+
+__all__ = ["Resolution", "RESOLVER_KINDS", "ResolverDefaults", "resolver_table", "apply_resolvers"]
+
+
+class Resolution(str, Enum):
+    SERVICE = "service"
+    ENDPOINT = "endpoint"
+    CONSUL = "consul"
+
+
+RESOLVER_KINDS = {
+    "KubernetesServiceResolver": Resolution.SERVICE,
+    "KubernetesEndpointResolver": Resolution.ENDPOINT,
+    "ConsulResolver": Resolution.CONSUL,
+}
+DEFAULT_RESOLVER = "kubernetes-service"
+_PREDEFINED = {"kubernetes-service": Resolution.SERVICE, "kubernetes-endpoint": Resolution.ENDPOINT,
+               "endpoint": Resolution.ENDPOINT}
+
+
+def resolver_table(by_kind: Mapping[str, Sequence[Resource]], diag: Diagnostics) -> dict[str, Resolution]:
+    """The predefined resolvers, then every resolver resource by name (a resource may redefine a predefined one)."""
+    table = dict(_PREDEFINED)
+    for kind, resolution in RESOLVER_KINDS.items():
+        for res in by_kind.get(kind, ()):
+            table[res.name] = resolution
+            if resolution is Resolution.CONSUL:
+                diag.notice(res.ref, "UnsupportedResolver", "ConsulResolver is not implemented: Mappings using it "
+                            "resolve their service by DNS")
+    return table
+
+
+@dataclass(frozen=True, slots=True)
+class ResolverDefaults:
+    """What the ``ambassador`` Module says about resolution."""
+
+    resolver: str = DEFAULT_RESOLVER
+    own_namespace_services: bool = False  # use_ambassador_namespace_for_service_resolution
+
+    @classmethod
+    def from_modules(cls, modules: Sequence[Resource]) -> ResolverDefaults:
+        for module in modules:
+            config = module.spec.get("config")
+            if module.name == "ambassador" and isinstance(config, Mapping):
+                resolver = config.get("resolver")
+                return cls(resolver=resolver if isinstance(resolver, str) and resolver else DEFAULT_RESOLVER,
+                           own_namespace_services=config.get("use_ambassador_namespace_for_service_resolution")
+                           is True)
+        return cls()
+
+
+def _endpoint_upstream(upstream: Upstream, settings: CompileSettings, own_namespace_services: bool) -> Upstream:
+    """EDS, with the host written as ``<svc>.<ns>`` so that the endpoint key names the namespace."""
+    service, _, rest = upstream.host.partition(".")
+    namespace = rest.split(".", 1)[0] if rest else (settings.namespace if own_namespace_services
+                                                     else upstream.namespace)
+    return dataclasses.replace(upstream, discovery=Discovery.EDS, host=f"{service}.{namespace}")
+
+
+def apply_resolvers(mappings: Sequence[HttpMapping], resources: Mapping[str, Resource], *,
+                    table: Mapping[str, Resolution], defaults: ResolverDefaults, settings: CompileSettings,
+                    diag: Diagnostics) -> list[HttpMapping]:
+    """Mappings with their resolver applied; a Mapping naming an unknown resolver is dropped with an error."""
+    out = []
+    for mapping in mappings:
+        res = resources.get(mapping.ref.rkey)
+        name = res.spec.get("resolver") if res is not None else None
+        name = name if isinstance(name, str) and name else defaults.resolver
+        resolution = table.get(name)
+        if mapping.internal:  # the probe and diag routes to 127.0.0.1 are not the user's to re-resolve
+            out.append(mapping)
+            continue
+        if resolution is None:
+            diag.error(mapping.ref, "NoSuchResolver", f"resolver {name!r} is not defined; this Mapping is not routed")
+            continue
+        upstream = mapping.upstream
+        if resolution is Resolution.ENDPOINT and upstream.discovery is not Discovery.STATIC:
+            upstream = _endpoint_upstream(upstream, settings, defaults.own_namespace_services)
+            mapping = dataclasses.replace(mapping, upstream=upstream)
+        out.append(mapping)
+    return out
