@@ -1,7 +1,7 @@
 """The compiler's steps, in the one order they run. ``compile`` is the package's entry point.
 
-snapshot → resources (common rules) → Module options → Secrets → TLSContexts → Listeners → Hosts → Mappings →
-TCPMappings → clusters → groups → plan → Envoy. Every step records problems per resource and lets the rest go on.
+snapshot → resources (common rules) → Module options → Secrets → TLSContexts → Listeners → Hosts → external services
+(auth, rate limit, tracing, logs) → Mappings → TCPMappings → clusters → groups → plan → Envoy. Every step records problems per resource and lets the rest go on.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from diagd.compile.envoy.endpoints import render_load_assignments
 from diagd.compile.envoy.output import EnvoyConfig, render_envoy
 from diagd.compile.ir.cluster import Cluster, Upstream
 from diagd.compile.ir.clusters import assign_clusters
+from diagd.compile.ir.external import ExternalServices
 from diagd.compile.ir.gateway import Gateway, ListenerPlan
 from diagd.compile.ir.groups import RouteGroup, build_groups
 from diagd.compile.ir.host import Host, InsecureAction
@@ -24,13 +25,17 @@ from diagd.compile.ir.plan import plan_listeners
 from diagd.compile.ir.tcp import TcpMapping
 from diagd.compile.ir.tcp_plan import synthesized_listeners, tcp_chains_by_port
 from diagd.compile.ir.tls import TLSContext
+from diagd.compile.kinds import authservice as authservice_kind
 from diagd.compile.kinds import host as host_kind
 from diagd.compile.kinds import listener as listener_kind
+from diagd.compile.kinds import logservice as logservice_kind
 from diagd.compile.kinds import mapping as mapping_kind
 from diagd.compile.kinds import module as module_kind
+from diagd.compile.kinds import ratelimitservice as ratelimitservice_kind
 from diagd.compile.kinds import resolvers as resolver_kind
 from diagd.compile.kinds import tcpmapping as tcpmapping_kind
 from diagd.compile.kinds import tlscontext as tlscontext_kind
+from diagd.compile.kinds import tracingservice as tracingservice_kind
 from diagd.compile.kinds.annotations import expand_annotations
 from diagd.compile.kinds.context import KindContext
 from diagd.compile.kinds.endpoints import load_assignments
@@ -50,6 +55,7 @@ from diagd.compile.model.status import StatusUpdate
 __all__ = ["compile", "refresh_endpoints", "CompileResult", "STEPS", "HANDLED_KINDS"]
 
 HANDLED_KINDS = frozenset({"Module", "Listener", "Host", "Mapping", "Secret", "TLSContext", "TCPMapping",
+                           "AuthService", "RateLimitService", "TracingService", "LogService",
                            *resolver_kind.RESOLVER_KINDS})
 
 
@@ -84,6 +90,7 @@ class _Build:
     cluster_names: dict[Upstream, str] = field(default_factory=dict)
     groups: tuple[RouteGroup, ...] = ()
     plans: tuple[ListenerPlan, ...] = ()
+    services: ExternalServices = field(default_factory=ExternalServices)
     ingresses: tuple[Resource, ...] = ()
     memo: CompileMemo | None = None
 
@@ -163,6 +170,18 @@ def _default_host(build: _Build) -> Host:
                 insecure_action=InsecureAction.ROUTE, synthesized=True)
 
 
+def _external_services(build: _Build) -> None:
+    """AuthServices, the RateLimitService, the TracingService and LogServices (SPEC §4.6)."""
+    kinds, ctx, diag = build.by_kind, build.ctx, build.diag
+    auth, failure = authservice_kind.auth_services(kinds.get("AuthService", []), ctx, diag)
+    build.services = ExternalServices(
+        auth=auth, auth_failure=failure,
+        ratelimit=ratelimitservice_kind.rate_limit_service(kinds.get("RateLimitService", []), ctx, diag),
+        tracing=tracingservice_kind.tracing_service(kinds.get("TracingService", []), ctx, diag),
+        log_services=logservice_kind.log_services(kinds.get("LogService", []), ctx, diag),
+    )
+
+
 def _mappings(build: _Build) -> None:
     ctx = build.ctx
     table = build.memo.mappings if build.memo is not None else None
@@ -203,9 +222,11 @@ def _resolvers(build: _Build) -> None:
 def _clusters(build: _Build) -> None:
     users = [(m.upstream, m.ref) for m in build.mappings if m.redirect is None]
     users += [(m.upstream, m.ref) for m in build.tcp_mappings]
+    users += list(build.services.upstreams())
     if build.memo is not None:
         build.memo.clusters.begin(None)
     build.clusters, build.cluster_names = assign_clusters(users, build.memo)
+    build.services = build.services.with_clusters(build.cluster_names)
 
 
 def _groups(build: _Build) -> None:
@@ -246,6 +267,7 @@ STEPS: tuple[tuple[str, Callable[[_Build], None]], ...] = (
     ("listeners", _listeners),
     ("ingresses", _ingresses),
     ("hosts", _hosts),
+    ("external_services", _external_services),
     ("mappings", _mappings),
     ("resolvers", _resolvers),
     ("tcp_mappings", _tcp_mappings),
@@ -282,7 +304,7 @@ def compile(snapshot: Snapshot, settings: CompileSettings,  # noqa: A001 - the p
     gateway = Gateway(options=build.options, listeners=build.plans, hosts=tuple(build.hosts),
                       mappings=tuple(build.mappings), groups=build.groups, clusters=build.clusters,
                       tls_contexts=tuple(build.tls_contexts[k] for k in sorted(build.tls_contexts)),
-                      tcp_mappings=tuple(build.tcp_mappings))
+                      tcp_mappings=tuple(build.tcp_mappings), services=build.services)
     statuses = ingress_statuses(build.ingresses, by_kind.get("Service", []), settings, diag)
     problems = diag.problems()
     statuses += resource_statuses(resources, problems, mappings=settings.update_mapping_status)

@@ -65,7 +65,8 @@ def render_cluster(cluster: Cluster) -> dict[str, Any]:
         "alt_stat_name": cluster.stats_name,
         "load_assignment": {
             "cluster_name": cluster.name,
-            "endpoints": [{"lb_endpoints": [{"endpoint": {"address": socket_address(upstream.host, upstream.port)}}]}],
+            "endpoints": [{"lb_endpoints": [{"endpoint": {"address": socket_address(host, port)}}
+                                            for host, port in ((upstream.host, upstream.port), *upstream.more_endpoints)]}],
         },
     }
     if upstream.discovery is not Discovery.STATIC:

@@ -10,33 +10,20 @@ from __future__ import annotations
 from typing import Any
 
 from diagd.compile.envoy.common import duration, socket_address, typed
+from diagd.compile.envoy import ext_authz, ratelimit  # noqa: F401 - importing them registers their HTTP filters
 from diagd.compile.envoy.http_filters import http_filters
+from diagd.compile.envoy.observability import hcm_tracing, http_access_logs, tcp_access_logs
 from diagd.compile.envoy.tls import downstream_tls
 from diagd.compile.ir.gateway import FilterChain, Gateway, ListenerPlan, TcpProxy
 from diagd.compile.ir.listener import Listener
 from diagd.compile.ir.module import GatewayOptions
 from diagd.compile.model.settings import CompileSettings
 
-__all__ = ["render_listener", "render_ready_listener", "ACCESS_LOG_FORMAT", "HCM_TYPE", "ROUTER"]
+__all__ = ["render_listener", "render_ready_listener", "HCM_TYPE", "ROUTER"]
 
 HCM_NAME = "envoy.filters.network.http_connection_manager"
 HCM_TYPE = "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
 ROUTER = {"name": "envoy.filters.http.router", "typed_config": typed("envoy.extensions.filters.http.router.v3.Router")}
-
-ACCESS_LOG_FORMAT = (
-    'ACCESS [%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE% '
-    '%RESPONSE_FLAGS% %BYTES_RECEIVED% %BYTES_SENT% %DURATION% %RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)% '
-    '"%REQ(X-FORWARDED-FOR)%" "%REQ(USER-AGENT)%" "%REQ(X-REQUEST-ID)%" "%REQ(:AUTHORITY)%" "%UPSTREAM_HOST%"\n'
-)
-
-
-def _access_log(path: str) -> list[dict[str, Any]]:
-    return [{
-        "name": "envoy.access_loggers.file",
-        "typed_config": typed("envoy.extensions.access_loggers.file.v3.FileAccessLog", path=path,
-                              log_format={"text_format_source": {"inline_string": ACCESS_LOG_FORMAT}}),
-    }]
-
 
 def _module_knobs(config: dict[str, Any], options: GatewayOptions) -> None:
     """HCM settings the Module sets; each is emitted only when it differs from Envoy's default."""
@@ -78,16 +65,18 @@ def _hcm(listener: Listener, chain: FilterChain, gateway: Gateway, settings: Com
         "use_remote_address": options.use_remote_address,
         "normalize_path": options.normalize_path,
         "server_name": options.server_name,
-        "access_log": _access_log(settings.envoy_log_path),
+        "access_log": http_access_logs(gateway, settings),
     }
+    if gateway.services.tracing is not None:
+        config["tracing"] = hcm_tracing(gateway.services.tracing)
     if listener.l7_depth:
         config["xff_num_trusted_hops"] = listener.l7_depth
     _module_knobs(config, options)
     return {"name": HCM_NAME, "typed_config": typed(HCM_TYPE, **config)}
 
 
-def _tcp_proxy(proxy: TcpProxy, settings: CompileSettings) -> dict[str, Any]:
-    config: dict[str, Any] = {"stat_prefix": proxy.stat_prefix, "access_log": _access_log(settings.envoy_log_path)}
+def _tcp_proxy(proxy: TcpProxy, gateway: Gateway, settings: CompileSettings) -> dict[str, Any]:
+    config: dict[str, Any] = {"stat_prefix": proxy.stat_prefix, "access_log": tcp_access_logs(gateway, settings)}
     if len(proxy.clusters) == 1:
         config["cluster"] = proxy.clusters[0][0]
     else:
@@ -99,7 +88,7 @@ def _tcp_proxy(proxy: TcpProxy, settings: CompileSettings) -> dict[str, Any]:
 
 
 def _chain(listener: Listener, chain: FilterChain, gateway: Gateway, settings: CompileSettings) -> dict[str, Any]:
-    network = (_tcp_proxy(chain.tcp, settings) if chain.tcp is not None
+    network = (_tcp_proxy(chain.tcp, gateway, settings) if chain.tcp is not None
                else _hcm(listener, chain, gateway, settings))
     out: dict[str, Any] = {"name": chain.name, "filters": [network]}
     if chain.matches_tls:
@@ -130,6 +119,8 @@ def render_listener(plan: ListenerPlan, gateway: Gateway, settings: CompileSetti
         out["listener_filters"] = filters
     if gateway.options.buffer_limit_bytes is not None:
         out["per_connection_buffer_limit_bytes"] = gateway.options.buffer_limit_bytes
+    if gateway.services.tracing is not None:
+        out["traffic_direction"] = "OUTBOUND"  # traced spans are named for the upstream side, as Emissary's are
     return out
 
 

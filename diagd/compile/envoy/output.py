@@ -50,10 +50,11 @@ class EnvoyConfig:
 
 def render_envoy(gateway: Gateway, settings: CompileSettings, memo: CompileMemo | None = None) -> EnvoyConfig:
     """The Envoy resources for ``gateway``. With a memo, routes, virtual hosts and clusters rendered for unchanged IR
-    objects in the previous compile are reused (rendering depends only on those objects, the options and settings)."""
+    objects in the previous compile are reused (rendering depends only on those objects, the options, the settings
+    and the external services, which add per-route auth and rate-limit settings)."""
     if memo is not None:
         for cache in memo.caches():
-            cache.begin((gateway.options, settings))
+            cache.begin((gateway.options, settings, gateway.services))
     listeners = [render_listener(plan, gateway, settings) for plan in gateway.listeners]
     listeners.append(render_ready_listener(settings))
     config = EnvoyConfig(

@@ -10,6 +10,7 @@ from typing import Any
 
 from diagd.compile.envoy.common import duration, string_match, typed
 from diagd.compile.envoy.http_filters import CORS
+from diagd.compile.envoy.route_services import decorate_route
 from diagd.compile.ir.gateway import Gateway, RouteAction, RouteVariant, VirtualHost
 from diagd.compile.ir.groups import GroupMember, RouteGroup
 from diagd.compile.ir.mapping import HttpMapping
@@ -177,8 +178,13 @@ def render_route(member: GroupMember, xfp: str | None, action: RouteAction,
 def _route(gateway: Gateway, variant: RouteVariant, memo: CompileMemo) -> dict[str, Any]:
     group = gateway.group_of(variant)
     key = (id(group), variant.member, variant.xfp, variant.action)
-    return memo.routes.get(key, group, lambda: render_route(group.members[variant.member], variant.xfp,
-                                                            variant.action, group))
+
+    def build() -> dict[str, Any]:
+        member = group.members[variant.member]
+        route = render_route(member, variant.xfp, variant.action, group)
+        decorate_route(route, member.mapping, variant.action, gateway)
+        return route
+    return memo.routes.get(key, group, build)
 
 
 def _virtual_host(gateway: Gateway, vhost: VirtualHost, memo: CompileMemo) -> dict[str, Any]:

@@ -42,6 +42,7 @@ class Upstream:
     respect_dns_ttl: bool = False
     ip_family: str = "V4_ONLY"
     keepalive: Keepalive | None = None
+    more_endpoints: tuple[tuple[str, int], ...] = ()  # further (host, port)s of one cluster (several AuthServices)
     # Computed once: an Upstream is hashed and sorted for every Mapping of every compile.
     order: str = field(init=False, repr=False, compare=False, metadata={"derived": True})
     _hash: int = field(init=False, repr=False, compare=False, metadata={"derived": True})

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from diagd.compile.ir.cluster import Cluster
+from diagd.compile.ir.external import ExternalServices
 from diagd.compile.ir.groups import GroupMember, RouteGroup
 from diagd.compile.ir.host import Host
 from diagd.compile.ir.listener import Listener
@@ -91,6 +92,7 @@ class Gateway:
     clusters: tuple[Cluster, ...]
     tls_contexts: tuple[TLSContext, ...] = ()
     tcp_mappings: tuple[TcpMapping, ...] = ()
+    services: ExternalServices = ExternalServices()  # AuthService, RateLimitService, TracingService, LogServices
     group_index: Mapping[str, RouteGroup] = field(init=False, repr=False, compare=False, metadata=DERIVED)
 
     def __post_init__(self) -> None:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from diagd.compile.ir.policies import CircuitBreaker, CorsPolicy, HeaderToAdd, Keepalive, LoadBalancer, RetryPolicy
+from diagd.compile.ir.logservice import AccessLog
+from diagd.compile.ir.policies import (
+    CircuitBreaker, CorsPolicy, HeaderToAdd, Keepalive, LabelSpecifier, LoadBalancer, RetryPolicy,
+)
 from diagd.compile.model.problems import ResourceRef
 
 __all__ = ["GatewayOptions", "MappingDefaults", "ProbeOverride"]
@@ -66,6 +69,12 @@ class GatewayOptions:
     buffer_limit_bytes: int | None = None
     ip_family: str = "V4_ONLY"
     own_namespace_services: bool = False  # use_ambassador_namespace_for_service_resolution
+    access_log: AccessLog = AccessLog()  # envoy_log_type, envoy_log_format, envoy_log_path
+    default_label_domain: str = "ambassador"
+    default_labels: tuple[tuple[str, tuple[LabelSpecifier, ...]], ...] = ()  # (domain, specifiers prepended)
+
+    def labels_for(self, domain: str) -> tuple[LabelSpecifier, ...]:
+        return next((specs for d, specs in self.default_labels if d == domain), ())
 
     def probe(self, which: str) -> ProbeOverride:
         return next((o for w, o in self.probes if w == which), ProbeOverride())

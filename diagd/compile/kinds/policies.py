@@ -13,10 +13,11 @@ from diagd.compile.ir.policies import (
     RetryPolicy,
 )
 from diagd.compile.kinds.fields import Fields, type_name
+from diagd.compile.model.regex import header_name_problem
 
 __all__ = [
     "headers_to_add", "header_names", "cors_policy", "retry_policy", "circuit_breakers", "load_balancer",
-    "rate_limit_labels", "keepalive", "duration_ms",
+    "rate_limit_labels", "label_specifier", "keepalive", "duration_ms",
 ]
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)?$")
@@ -177,6 +178,19 @@ def _hash_balancer(fields: Fields, key: str, policy: str, hash_on: str, raw: Map
                         cookie_path=path if isinstance(path, str) else None, cookie_ttl_ms=ttl)
 
 
+def label_specifier(raw: Any) -> LabelSpecifier | None:
+    """One rate-limit label specifier (a name, or {kind: settings}); None when it is not understood, or when Envoy
+    would reject it (an empty descriptor key or value, an invalid header name) and the whole route table with it."""
+    spec = _specifier(raw)
+    if spec is None or spec.key == "":
+        return None
+    if spec.kind == "generic_key" and not spec.value:
+        return None
+    if spec.kind == "request_headers" and (not spec.header_name or header_name_problem(spec.header_name)):
+        return None
+    return spec
+
+
 def _specifier(raw: Any) -> LabelSpecifier | None:
     if isinstance(raw, str):
         if raw in ("source_cluster", "destination_cluster", "remote_address"):
@@ -213,7 +227,7 @@ def rate_limit_labels(fields: Fields, key: str = "labels") -> tuple[LabelGroup, 
                 fields.invalid(f"{key}.{domain}", "each entry must be one {group-name: [specifiers]}")
                 continue
             (name, specs), = entry.items()
-            parsed = [_specifier(s) for s in specs] if isinstance(specs, list) else [None]
+            parsed = [label_specifier(s) for s in specs] if isinstance(specs, list) else [None]
             if any(p is None for p in parsed):
                 fields.invalid(f"{key}.{domain}.{name}", "has a specifier that is not understood")
                 continue

@@ -34,11 +34,11 @@ def origination_context(fields: Fields, res: Resource, ctx: KindContext) -> tupl
     return True, context
 
 
-def _address(fields: Fields, res: Resource, tls: bool) -> ServiceAddress | None:
-    service = fields.string("service")
+def _address(fields: Fields, res: Resource, tls: bool, key: str) -> ServiceAddress | None:
+    service = fields.string(key)
     if service is None:
-        if "service" not in res.spec:
-            fields.invalid("service", "is required")
+        if key not in res.spec:
+            fields.invalid(key, "is required")
         return None
     parsed = parse_service(service, tls=tls)
     if isinstance(parsed, ServiceError):
@@ -68,12 +68,13 @@ def _ip_family(fields: Fields, default: str) -> str:
 
 
 def upstream_for(fields: Fields, res: Resource, ctx: KindContext, *, marker: str = "",
-                 host_rewrite: str | None = None) -> Upstream | None:
+                 host_rewrite: str | None = None, service_key: str = "service") -> Upstream | None:
+    """The upstream named by ``service`` (``service_key``: AuthService calls it ``auth_service``)."""
     origination = origination_context(fields, res, ctx)
     if origination is None:
         return None
     tls, context = origination
-    parsed = _address(fields, res, tls)
+    parsed = _address(fields, res, tls, service_key)
     if parsed is None:
         return None
     originate = parsed.tls or tls
@@ -85,7 +86,7 @@ def upstream_for(fields: Fields, res: Resource, ctx: KindContext, *, marker: str
     tag = fields.string("cluster_tag")
     sni = (host_rewrite or (context.sni if context else None)) if originate else None
     return Upstream(
-        service=str(res.spec["service"]), host=host, port=parsed.port, discovery=_discovery(fields, parsed),
+        service=str(res.spec[service_key]), host=host, port=parsed.port, discovery=_discovery(fields, parsed),
         namespace=res.namespace, tls=context, tls_origination=originate, http2=fields.boolean("grpc"),
         connect_timeout_ms=fields.integer("connect_timeout_ms", 3000, minimum=0) or 3000,
         marker=marker or tag or "", sni=sni, stats_name=fields.string("stats_name"),
