@@ -249,9 +249,8 @@ def _plan(build: _Build) -> None:
 def _report_unrouted(build: _Build) -> None:
     if not build.plans:
         return
-    index = {g.group_id: g for g in build.groups}
-    routed = {index[v.group].members[v.member].mapping.ref.rkey
-              for plan in build.plans for chain in plan.chains for vh in chain.virtual_hosts for v in vh.routes}
+    routed: set[str] = set().union(*(vh.sources for plan in build.plans for chain in plan.chains
+                                     for vh in chain.virtual_hosts))
     grouped = {m.mapping.ref.rkey for g in build.groups for m in g.members}
     for mapping in build.mappings:
         if not mapping.internal and mapping.ref.rkey in grouped and mapping.ref.rkey not in routed:

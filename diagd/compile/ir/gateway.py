@@ -44,6 +44,7 @@ class VirtualHost:
     domains: tuple[str, ...]
     host: str  # the Host's rkey
     routes: tuple[RouteVariant, ...]
+    sources: frozenset[str] = field(default=frozenset(), repr=False, compare=False, metadata=DERIVED)  # Mapping rkeys
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

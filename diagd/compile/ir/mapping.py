@@ -62,6 +62,8 @@ class HttpMapping:
     match_headers: tuple[HeaderMatch, ...] = field(init=False, repr=False, compare=False, metadata=DERIVED)
     weight_key: tuple[object, ...] = field(init=False, repr=False, compare=False, metadata=DERIVED)
     identity: tuple[object, ...] = field(init=False, repr=False, compare=False, metadata=DERIVED)
+    attach_kind: tuple[str | None, bool, tuple[tuple[str, str], ...]] = field(init=False, repr=False, compare=False,
+                                                                            metadata=DERIVED)
 
     def __post_init__(self) -> None:
         extra = [self.authority] if self.authority is not None else []
@@ -72,6 +74,8 @@ class HttpMapping:
         object.__setattr__(self, "match_headers", headers)
         object.__setattr__(self, "weight_key", self._route_weight(headers))
         object.__setattr__(self, "identity", self._group_identity(headers))
+        # What decides which Hosts take this Mapping (see ir.attach): hostname, internal, labels.
+        object.__setattr__(self, "attach_kind", (self.hostname, self.internal, tuple(sorted(self.labels.items()))))
 
     def _route_weight(self, headers: tuple[HeaderMatch, ...]) -> tuple[object, ...]:
         """Emissary's ordering key: precedence, prefix length, header and query weight, then tie-breakers."""

@@ -74,7 +74,7 @@ class _Attachments:
         for gi, group in enumerate(groups):
             for mi, member in enumerate(group.members):
                 mapping = member.mapping
-                kind = (mapping.hostname, mapping.internal, tuple(sorted(mapping.labels.items())))
+                kind = mapping.attach_kind
                 self.by_kind.setdefault(kind, []).append((gi, mi))
                 self.members.setdefault(kind, []).append(member)
                 self.labels.setdefault(kind, mapping.labels)
@@ -215,11 +215,13 @@ def _virtual_host(listener: Listener, host: Host, attachments: _Attachments, sch
 def _build_virtual_host(listener: Listener, host: Host, attachments: _Attachments, scheme: str | None,
                         kinds: tuple[_Kind, ...]) -> VirtualHost:
     routes = []
+    sources = set()
     groups = attachments.groups
     for gi, mi in attachments.members_for(kinds):
         group = groups[gi]
-        for xfp, action in route_variants(listener.security_model, host.insecure_action, group.members[mi].mapping,
-                                          scheme=scheme):
+        mapping = group.members[mi].mapping
+        for xfp, action in route_variants(listener.security_model, host.insecure_action, mapping, scheme=scheme):
             routes.append(RouteVariant(group=group.group_id, member=mi, xfp=xfp, action=action))
+            sources.add(mapping.ref.rkey)
     return VirtualHost(name=f"{host.name}.{host.namespace}", hostname=host.hostname, domains=(host.hostname,),
-                       host=host.ref.rkey, routes=tuple(routes))
+                       host=host.ref.rkey, routes=tuple(routes), sources=frozenset(sources))

@@ -44,9 +44,15 @@ class Location:
         text = f"{self.kind} {what}" if self.kind else what
         return f"{text} (annotation of {self.parent})" if self.parent else text
 
+    order: tuple[str, int, str, str, str, str] = field(init=False, repr=False, compare=False,
+                                                      metadata={"derived": True})
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "order", (self.file or "", self.index or 0, self.kind or "", self.namespace or "",
+                                           self.name or "", self.parent or ""))
+
     def sort_key(self) -> tuple[str, int, str, str, str, str]:
-        return (self.file or "", self.index or 0, self.kind or "", self.namespace or "", self.name or "",
-                self.parent or "")
+        return self.order
 
 
 @dataclass(frozen=True, slots=True)
