@@ -88,7 +88,8 @@ def _print(results: dict[str, Any]) -> None:
     if results.get("zero_drop"):
         z = results["zero_drop"]
         print(f"Zero drop: {z['requests']:,} requests during {z['reconfigs']} reconfigs {z['changes']}: "
-              f"{z['non_2xx']} non-2xx, {z['socket_errors']} socket errors")
+              f"{z['non_2xx']} non-2xx, {z['socket_errors']} socket errors; WebSockets held "
+              f"{z['websockets']['held']}, survived {z['websockets']['survived']} {z['websockets']['lost_after']}")
     if results.get("dataplane"):
         d = results["dataplane"]
         print(f"Data plane: ours {d['ours']['rps']:.0f} req/s p99 {d['ours']['p99_ms']:.2f} ms; minimal "

@@ -38,6 +38,8 @@ def evaluate(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
     check("< 5 % control-plane growth over 1,000 reconfigs", growth and growth["control_plane_growth"] * 100, 5, "%")
     zero = results.get("zero_drop")
     check("0 failed requests during 100 reconfigs", zero and zero["failed"], 0, "failed")
+    check("held WebSockets all survive the reconfigs", zero and zero["websockets"]["held"] - zero["websockets"]["survived"],
+          0, "lost")
     dp = results.get("dataplane")
     check("data plane ≥ 0.97 × minimal config (requests/s)", dp and dp["rps_ratio"], 0.97, "×", at_least=True)
     return out

@@ -6,6 +6,7 @@ want() { dpkg -s "$1" >/dev/null 2>&1 || need+=("$1"); }
 # (packages are added here as the suite grows)
 want chromium          # browser tests of the diag UI (tests/browser), driven by Selenium
 want chromium-driver
+want wrk               # load generator of `make bench` (zero drop, data plane)
 # Kubernetes tests: etcd and the kube-apiserver build from Debian's source package (scripts/build-kube-apiserver.sh).
 for p in golang-go etcd-server rsync jq dpkg-dev golang-github-modern-go-reflect2-dev; do want "$p"; done
 if [ ${#need[@]} -gt 0 ]; then
