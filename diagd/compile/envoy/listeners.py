@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from diagd.compile.envoy.common import duration, socket_address, typed
-from diagd.compile.envoy import ext_authz, ratelimit  # noqa: F401 - importing them registers their HTTP filters
+from diagd.compile.envoy import ext_authz, module_filters, ratelimit  # noqa: F401 - importing them registers their HTTP filters
 from diagd.compile.envoy.http_filters import http_filters
 from diagd.compile.envoy.observability import hcm_tracing, http_access_logs, tcp_access_logs
 from diagd.compile.envoy.tls import downstream_tls

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from diagd.compile.ir.logservice import AccessLog
+from diagd.compile.ir.module_filters import ModuleFilters
 from diagd.compile.ir.policies import (
     CircuitBreaker, CorsPolicy, HeaderToAdd, Keepalive, LabelSpecifier, LoadBalancer, RetryPolicy,
 )
@@ -72,6 +73,7 @@ class GatewayOptions:
     access_log: AccessLog = AccessLog()  # envoy_log_type, envoy_log_format, envoy_log_path
     default_label_domain: str = "ambassador"
     default_labels: tuple[tuple[str, tuple[LabelSpecifier, ...]], ...] = ()  # (domain, specifiers prepended)
+    filters: ModuleFilters = ModuleFilters()  # gzip, buffer, lua_scripts, gRPC filters, ip_allow / ip_deny
 
     def labels_for(self, domain: str) -> tuple[LabelSpecifier, ...]:
         return next((specs for d, specs in self.default_labels if d == domain), ())

@@ -35,15 +35,21 @@ def type_name(value: Any) -> str:
 class Fields:
     """Reads ``spec`` for one resource; ``ok`` turns False after the first invalid field."""
 
-    def __init__(self, spec: Mapping[str, Any], ref: ResourceRef, diag: Diagnostics) -> None:
+    def __init__(self, spec: Mapping[str, Any], ref: ResourceRef, diag: Diagnostics, prefix: str = "") -> None:
         self.spec = spec
         self.ref = ref
         self.diag = diag
+        self.prefix = prefix  # "gzip." for the fields of a nested object, so errors name the full path
         self.ok = True
+
+    def nested(self, key: str) -> "Fields | None":
+        """The object under ``key`` read with the same rules (None when absent or not an object)."""
+        raw = self.mapping(key)
+        return None if raw is None else Fields(raw, self.ref, self.diag, f"{self.prefix}{key}.")
 
     def invalid(self, key: str, message: str) -> None:
         self.ok = False
-        self.diag.error(self.ref, "InvalidField", f"{key}: {message}")
+        self.diag.error(self.ref, "InvalidField", f"{self.prefix}{key}: {message}")
 
     def _typed(self, key: str, expected: str, value: Any) -> None:
         self.invalid(key, f"must be a {expected}, not {type_name(value)} ({_short(value)})")

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from diagd.compile.ir.module import GatewayOptions, MappingDefaults, ProbeOverride
-from diagd.compile.kinds import logservice, policies, ratelimitservice
+from diagd.compile.kinds import logservice, module_filters, policies, ratelimitservice
 from diagd.compile.kinds.fields import Fields
 from diagd.compile.kinds.resources import Resource
 from diagd.compile.model.problems import Diagnostics
@@ -25,7 +25,7 @@ _IMPLEMENTED = frozenset({
     "proper_case", "allow_chunked_length", "buffer_limit_bytes", "enable_ipv4", "enable_ipv6",
     "use_ambassador_namespace_for_service_resolution", "envoy_log_type", "envoy_log_format", "envoy_log_path",
     "default_label_domain", "default_labels",
-})
+}) | module_filters.KEYS
 _INERT = frozenset({"xff_num_trusted_hops", "use_proxy_proto", "x_forwarded_proto_redirect"})
 _HTTPMAPPING_DEFAULTS = frozenset({"add_request_headers", "add_response_headers", "remove_request_headers",
                                    "remove_response_headers"})
@@ -122,7 +122,7 @@ def _options(res: Resource, config: Mapping[str, Any], diag: Diagnostics) -> Gat
         buffer_limit_bytes=fields.integer("buffer_limit_bytes", minimum=1), ip_family=_ip_family(fields),
         own_namespace_services=fields.boolean("use_ambassador_namespace_for_service_resolution"),
         access_log=logservice.access_log(fields), default_label_domain=ratelimitservice.label_domain(fields),
-        default_labels=ratelimitservice.label_defaults(fields),
+        default_labels=ratelimitservice.label_defaults(fields), filters=module_filters.parse(fields),
     )
     for key in sorted(_INERT & config.keys()):
         diag.notice(res.ref, "InertField", f"config.{key} has no effect: Listener fields replace it")
