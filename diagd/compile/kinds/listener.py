@@ -1,4 +1,4 @@
-"""Listener (SPEC §4.3): port, protocol, securityModel, hostBinding, l7Depth, statsPrefix."""
+"""Listener (SPEC §4.3): port, protocol or protocolStack, securityModel, hostBinding, l7Depth, statsPrefix."""
 
 from __future__ import annotations
 
@@ -39,6 +39,34 @@ def _enum(fields: Fields, key: str, enum: type[Protocol] | type[SecurityModel]) 
         return None
 
 
+_STACKS = {
+    ("HTTP", "TCP"): Protocol.HTTP, ("TLS", "HTTP", "TCP"): Protocol.HTTPS,
+    ("PROXY", "HTTP", "TCP"): Protocol.HTTPPROXY, ("TLS", "PROXY", "HTTP", "TCP"): Protocol.HTTPSPROXY,
+    ("TCP",): Protocol.TCP, ("TLS", "TCP"): Protocol.TLS,
+}
+
+
+def _protocol(fields: Fields) -> Protocol | None:
+    """``protocol``, or the same thing spelled as ``protocolStack`` (layers from the outside in, ending TCP/UDP)."""
+    if "protocolStack" not in fields.spec:
+        return _enum(fields, "protocol", Protocol)
+    if "protocol" in fields.spec:
+        fields.invalid("protocolStack", "cannot be used together with protocol")
+        return None
+    stack = fields.string_list("protocolStack")
+    if not fields.ok:
+        return None
+    layers = tuple(layer.upper() for layer in stack)
+    if layers[-1:] == ("UDP",):
+        fields.invalid("protocolStack", "UDP listeners (HTTP/3) are not supported")
+        return None
+    if layers not in _STACKS:
+        known = "; ".join("[" + ", ".join(k) + "]" for k in _STACKS)
+        fields.invalid("protocolStack", f"{list(stack)} is not a supported stack (use one of {known})")
+        return None
+    return _STACKS[layers]
+
+
 def _host_binding(fields: Fields, res: Resource) -> HostBinding | None:
     raw = fields.mapping("hostBinding")
     if raw is None:
@@ -63,13 +91,13 @@ def parse(res: Resource, ctx: KindContext, diag: Diagnostics) -> Listener | None
     port = fields.integer("port", minimum=1, maximum=65535)
     if port is None and "port" not in res.spec:
         fields.invalid("port", "is required")
-    protocol = _enum(fields, "protocol", Protocol)
+    protocol = _protocol(fields)
     model = _enum(fields, "securityModel", SecurityModel)
     binding = _host_binding(fields, res)
     l7_depth = fields.integer("l7Depth", 0, minimum=0)
     stats_prefix = fields.string("statsPrefix")
     bind_address = fields.string("bind_address", ctx.settings.envoy_bind_address)
-    fields.notice_unsupported(("protocolStack", "http2MaxConcurrentStreams"), "not implemented yet")
+    fields.notice_unsupported(("http2MaxConcurrentStreams",), "not implemented yet")
     fields.notice_unknown(_KNOWN)
     if not fields.ok or port is None or protocol is None or model is None or binding is None:
         return None
