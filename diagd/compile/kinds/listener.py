@@ -49,7 +49,8 @@ _STACKS = {
 def _protocol(fields: Fields) -> Protocol | None:
     """``protocol``, or the same thing spelled as ``protocolStack`` (layers from the outside in, ending TCP/UDP)."""
     if "protocolStack" not in fields.spec:
-        return _enum(fields, "protocol", Protocol)
+        protocol: Protocol | None = _enum(fields, "protocol", Protocol)
+        return protocol
     if "protocol" in fields.spec:
         fields.invalid("protocolStack", "cannot be used together with protocol")
         return None
