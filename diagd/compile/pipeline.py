@@ -214,9 +214,11 @@ def _tcp_mappings(build: _Build) -> None:
 def _resolvers(build: _Build) -> None:
     table = resolver_kind.resolver_table(build.by_kind, build.diag)
     defaults = resolver_kind.ResolverDefaults.from_modules(build.by_kind.get("Module", []))
-    resources = {res.ref.rkey: res for res in build.by_kind.get("Mapping", [])}
+    resources = {res.ref.rkey: res for kind in ("Mapping", "TCPMapping") for res in build.by_kind.get(kind, [])}
     build.mappings = resolver_kind.apply_resolvers(build.mappings, resources, table=table, defaults=defaults,
                                                    settings=build.settings, diag=build.diag)
+    build.tcp_mappings = resolver_kind.apply_resolvers(build.tcp_mappings, resources, table=table,
+                                                       defaults=defaults, settings=build.settings, diag=build.diag)
 
 
 def _clusters(build: _Build) -> None:
@@ -268,8 +270,8 @@ STEPS: tuple[tuple[str, Callable[[_Build], None]], ...] = (
     ("hosts", _hosts),
     ("external_services", _external_services),
     ("mappings", _mappings),
-    ("resolvers", _resolvers),
     ("tcp_mappings", _tcp_mappings),
+    ("resolvers", _resolvers),
     ("clusters", _clusters),
     ("groups", _groups),
     ("plan", _plan),

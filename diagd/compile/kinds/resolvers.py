@@ -3,7 +3,7 @@
 ``KubernetesServiceResolver`` (the default, ``kubernetes-service``): the Service's DNS name. ``KubernetesEndpoint
 Resolver`` (``kubernetes-endpoint`` and ``endpoint`` are predefined): the Service's endpoints, sent to Envoy over EDS
 under ``k8s/<ns>/<svc>/<port>``, so that endpoint changes never touch routes or clusters. A Mapping picks one by
-``resolver``; the Module's ``resolver`` sets the default. An IP-literal service is always used as it is.
+``resolver`` (TCPMappings too); the Module's ``resolver`` sets the default. An IP-literal service is always used as it is.
 ``ConsulResolver`` is accepted but not implemented: its Mappings resolve the service name by DNS, with a notice.
 """
 
@@ -13,14 +13,18 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
+from typing import TypeVar
 
 from diagd.compile.ir.cluster import Discovery, Upstream
 from diagd.compile.ir.mapping import HttpMapping
+from diagd.compile.ir.tcp import TcpMapping
 from diagd.compile.kinds.resources import Resource
 from diagd.compile.model.problems import Diagnostics
 from diagd.compile.model.settings import CompileSettings
 
 __all__ = ["Resolution", "RESOLVER_KINDS", "ResolverDefaults", "resolver_table", "apply_resolvers"]
+
+M = TypeVar("M", HttpMapping, TcpMapping)
 
 
 class Resolution(str, Enum):
@@ -78,21 +82,23 @@ def _endpoint_upstream(upstream: Upstream, settings: CompileSettings, own_namesp
     return dataclasses.replace(upstream, discovery=Discovery.EDS, host=f"{service}.{namespace}")
 
 
-def apply_resolvers(mappings: Sequence[HttpMapping], resources: Mapping[str, Resource], *,
+def apply_resolvers(mappings: Sequence[M], resources: Mapping[str, Resource], *,
                     table: Mapping[str, Resolution], defaults: ResolverDefaults, settings: CompileSettings,
-                    diag: Diagnostics) -> list[HttpMapping]:
-    """Mappings with their resolver applied; a Mapping naming an unknown resolver is dropped with an error."""
-    out = []
+                    diag: Diagnostics) -> list[M]:
+    """Mappings (or TCPMappings) with their resolver applied; one naming an unknown resolver is dropped with an
+    error."""
+    out: list[M] = []
     for mapping in mappings:
         res = resources.get(mapping.ref.rkey)
         name = res.spec.get("resolver") if res is not None else None
         name = name if isinstance(name, str) and name else defaults.resolver
         resolution = table.get(name)
-        if mapping.internal:  # the probe and diag routes to 127.0.0.1 are not the user's to re-resolve
+        if isinstance(mapping, HttpMapping) and mapping.internal:  # probe and diag routes are not the user's
             out.append(mapping)
             continue
         if resolution is None:
-            diag.error(mapping.ref, "NoSuchResolver", f"resolver {name!r} is not defined; this Mapping is not routed")
+            diag.error(mapping.ref, "NoSuchResolver", f"resolver {name!r} is not defined; this "
+                       f"{mapping.ref.kind} is not routed")
             continue
         upstream = mapping.upstream
         if resolution is Resolution.ENDPOINT and upstream.discovery is not Discovery.STATIC:

@@ -46,7 +46,6 @@ def parse(res: Resource, ctx: KindContext, diag: Diagnostics, hosts: Iterable[Ho
     weight = fields.integer("weight", minimum=0, maximum=100)
     idle = fields.integer("idle_timeout_ms", minimum=0)
     address = fields.string("address", ctx.settings.envoy_bind_address) or ctx.settings.envoy_bind_address
-    fields.notice_unsupported(("resolver",), "service resolvers are not implemented yet")
     fields.notice_unknown(_KNOWN)
     if not fields.ok or port is None or upstream is None:
         return None
