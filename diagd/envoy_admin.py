@@ -138,6 +138,15 @@ class EnvoyAdmin:
         result: dict[str, Any] | None = self._cached("server_info", fetch)
         return result
 
+    def set_log_level(self, level: str) -> str | None:
+        """POST ``/logging?level=`` (every Envoy logger); the listing Envoy answers with, or None on failure."""
+        try:
+            post = urllib.request.Request(f"{self.base}/logging?level={level}", data=b"", method="POST")
+            with urllib.request.urlopen(post, timeout=self._timeout) as response:  # noqa: S310
+                return str(response.read().decode("utf-8", errors="replace"))
+        except (urllib.error.URLError, OSError, ValueError):
+            return None
+
     def prometheus_stats(self) -> str | None:
         """Envoy's own statistics in Prometheus text format (not cached: a scrape wants them fresh)."""
         return self._get("/stats/prometheus", timeout=max(self._timeout, 2.0))

@@ -26,6 +26,7 @@ log = logging.getLogger("diagd.internal")
 blueprint = Blueprint("internal", __name__)
 
 _LEVELS = ("debug", "info", "warning", "error")
+_ENVOY_LEVELS = ("trace", "debug", "info", "warning", "error", "critical", "off")
 
 
 @blueprint.route("/_internal/v0/ping")
@@ -98,12 +99,29 @@ def profile() -> ResponseReturnValue:
 @blueprint.route("/_internal/v0/loglevel", methods=["GET", "POST"])
 @local_only
 def loglevel() -> ResponseReturnValue:
-    """GET shows diagd's log level; POST ``level=debug|info|warning|error`` changes it until diagd restarts."""
+    """GET shows diagd's log level. POST ``level=debug|info|warning|error`` changes diagd's, and
+    ``envoy=trace|debug|info|warning|error|critical|off`` every Envoy logger's, until the process restarts."""
     root = logging.getLogger()
+    out: dict[str, str] = {}
     if request.method == "POST":
-        level = (request.form.get("level") or request.args.get("level") or "").lower()
-        if level not in _LEVELS:
+        level = _param("level")
+        envoy = _param("envoy")
+        if not level and not envoy:
+            return "give level= (diagd) and/or envoy= (Envoy)\n", 400
+        if level and level not in _LEVELS:
             return f"level must be one of {', '.join(_LEVELS)}\n", 400
-        root.setLevel(level.upper())
-        log.warning("log level set to %s by a local request", level)
-    return jsonify({"level": logging.getLevelName(root.getEffectiveLevel()).lower()})
+        if envoy and envoy not in _ENVOY_LEVELS:
+            return f"envoy must be one of {', '.join(_ENVOY_LEVELS)}\n", 400
+        if envoy:
+            if context().admin.set_log_level(envoy) is None:
+                return "Envoy's admin interface did not answer\n", 503
+            log.warning("Envoy log level set to %s by a local request", envoy)
+            out["envoy"] = envoy
+        if level:
+            root.setLevel(level.upper())
+            log.warning("log level set to %s by a local request", level)
+    return jsonify({"level": logging.getLevelName(root.getEffectiveLevel()).lower(), **out})
+
+
+def _param(name: str) -> str:
+    return (request.form.get(name) or request.args.get(name) or "").lower()

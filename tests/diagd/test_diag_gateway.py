@@ -147,3 +147,20 @@ def test_explain_canary_split_matches_envoys_clusters(gateway: Gateway,
     assert predicted == {upstreams[1].address: 20, upstreams[0].address: 80}
     seen = {request(gateway.ports.http, "/canary/p", host="example.com").json()["server"] for _ in range(60)}
     assert seen == {"main", "other"}
+
+
+def _envoy_log_levels(gw: Gateway) -> set[str]:
+    """Every Envoy logger's level, from the listing Envoy's admin answers a bare POST /logging with."""
+    text = request(gw.ports.admin, "/logging", method="POST").text
+    return {line.split(":")[1].strip() for line in text.splitlines()[1:] if ":" in line}
+
+
+def test_envoy_log_level_switches_through_diagd(gateway: Gateway) -> None:
+    try:
+        answer = request(gateway.ports.diag, "/_internal/v0/loglevel?envoy=debug", method="POST").json()
+        assert answer["envoy"] == "debug" and _envoy_log_levels(gateway) == {"debug"}
+        bad = request(gateway.ports.diag, "/_internal/v0/loglevel?envoy=loud", method="POST")
+        assert bad.status == 400 and _envoy_log_levels(gateway) == {"debug"}
+    finally:
+        request(gateway.ports.diag, "/_internal/v0/loglevel?envoy=warning", method="POST")
+    assert _envoy_log_levels(gateway) == {"warning"}
