@@ -100,9 +100,11 @@ class EnvoyAdmin:
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[float, Any]] = {}
 
-    def _get(self, path: str, timeout: float | None = None) -> str | None:
+    def _get(self, path: str, timeout: float | None = None, *, method: str = "GET") -> str | None:
+        post = b"" if method == "POST" else None
         try:
-            with urllib.request.urlopen(self.base + path, timeout=timeout or self._timeout) as response:  # noqa: S310
+            call = urllib.request.Request(self.base + path, data=post, method=method)
+            with urllib.request.urlopen(call, timeout=timeout or self._timeout) as response:  # noqa: S310
                 return str(response.read().decode("utf-8", errors="replace"))
         except (urllib.error.URLError, OSError, ValueError):
             return None
@@ -140,12 +142,7 @@ class EnvoyAdmin:
 
     def set_log_level(self, level: str) -> str | None:
         """POST ``/logging?level=`` (every Envoy logger); the listing Envoy answers with, or None on failure."""
-        try:
-            post = urllib.request.Request(f"{self.base}/logging?level={level}", data=b"", method="POST")
-            with urllib.request.urlopen(post, timeout=self._timeout) as response:  # noqa: S310
-                return str(response.read().decode("utf-8", errors="replace"))
-        except (urllib.error.URLError, OSError, ValueError):
-            return None
+        return self._get(f"/logging?level={level}", method="POST")
 
     def prometheus_stats(self) -> str | None:
         """Envoy's own statistics in Prometheus text format (not cached: a scrape wants them fresh)."""
