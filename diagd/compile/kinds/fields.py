@@ -35,15 +35,23 @@ def type_name(value: Any) -> str:
 class Fields:
     """Reads ``spec`` for one resource; ``ok`` turns False after the first invalid field."""
 
-    def __init__(self, spec: Mapping[str, Any], ref: ResourceRef, diag: Diagnostics) -> None:
+    def __init__(self, spec: Mapping[str, Any], ref: ResourceRef, diag: Diagnostics, *, prefix: str = "",
+                 outcome: str = "") -> None:
         self.spec = spec
         self.ref = ref
         self.diag = diag
         self.ok = True
+        self.prefix = prefix  # names the nested object that ``spec`` is, e.g. ``health_checks[0].``
+        self.outcome = outcome  # appended to every error, e.g. what is dropped
+
+    def part(self, prefix: str, spec: Mapping[str, Any], *, outcome: str = "") -> Fields:
+        """A reader for a nested object: its errors name the field under ``prefix``, end with ``outcome``, and turn
+        only its own ``ok`` False."""
+        return Fields(spec, self.ref, self.diag, prefix=prefix, outcome=outcome)
 
     def invalid(self, key: str, message: str) -> None:
         self.ok = False
-        self.diag.error(self.ref, "InvalidField", f"{key}: {message}")
+        self.diag.error(self.ref, "InvalidField", f"{self.prefix}{key}: {message}{self.outcome}")
 
     def _typed(self, key: str, expected: str, value: Any) -> None:
         self.invalid(key, f"must be a {expected}, not {type_name(value)} ({_short(value)})")
@@ -117,7 +125,8 @@ class Fields:
 
     def notice_unknown(self, known: frozenset[str]) -> None:
         for key in sorted(str(k) for k in self.spec if k not in known):
-            self.diag.notice(self.ref, "UnknownField", f"{key} is not a field of {self.ref.kind}; it is ignored")
+            self.diag.notice(self.ref, "UnknownField", f"{self.prefix}{key} is not a field of {self.ref.kind}; "
+                             "it is ignored")
 
 
 def _short(value: Any) -> str:
