@@ -1,7 +1,7 @@
 """Real upstream servers on 127.0.0.1: an HTTP echo server reporting what it received.
 
 Requests may steer the answer: ``x-echo-status: 503`` answers with that status, ``x-echo-delay-ms: 500`` waits
-first. ``EchoServer(name, ssl_context=...)`` serves HTTPS (the echo then reports ``"tls": true``).
+first; ``EchoServer(name, status=503)`` answers that status to requests that name none. ``EchoServer(name, ssl_context=...)`` serves HTTPS (the echo then reports ``"tls": true``).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ class _EchoHandler(http.server.BaseHTTPRequestHandler):
             "host": self.headers.get("host"), "headers": _headers(self.headers),
             "body": body.decode("utf-8", "replace"), "tls": self.server.owner.ssl_context is not None,
         }).encode("utf-8")
-        self.send_response(int(status) if status and status.isdigit() else 200)
+        self.send_response(int(status) if status and status.isdigit() else self.server.owner.status)
         self.send_header("content-type", "application/json")
         self.send_header("x-upstream", self.server.owner.name)
         self.send_header("content-length", str(len(payload)))
@@ -72,6 +72,7 @@ class EchoServer:
     port: int = field(default_factory=free_port)
     requests: list[tuple[str, str]] = field(default_factory=list)
     ssl_context: ssl.SSLContext | None = None
+    status: int = 200  # answered when the request names no x-echo-status
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()

@@ -7,6 +7,7 @@ from typing import Any
 
 from diagd.compile.envoy.common import duration, socket_address, typed
 from diagd.compile.envoy.endpoints import eds_cluster
+from diagd.compile.envoy.health_checks import render_health_checks
 from diagd.compile.envoy.tls import upstream_tls
 from diagd.compile.ir.cluster import Cluster, Discovery, Upstream
 from diagd.compile.ir.endpoints import endpoint_key
@@ -83,6 +84,8 @@ def render_cluster(cluster: Cluster) -> dict[str, Any]:
         out["circuit_breakers"] = _circuit_breakers(upstream)
     if upstream.keepalive is not None:
         out["upstream_connection_options"] = _keepalive(upstream)
+    if upstream.health_checks:
+        out["health_checks"] = render_health_checks(upstream.health_checks)
     if upstream.discovery is Discovery.EDS:
         return eds_cluster(out, endpoint_key(upstream))
     return out

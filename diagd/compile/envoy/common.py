@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["duration", "typed", "socket_address", "string_match", "TYPE"]
+from diagd.compile.ir.policies import HeaderToAdd
+
+__all__ = ["duration", "typed", "socket_address", "string_match", "headers_to_add", "TYPE"]
 
 TYPE = "type.googleapis.com/"
 
@@ -29,3 +32,10 @@ def string_match(kind: str, value: str | None, *, ignore_case: bool = False) -> 
     if ignore_case and kind != "regex":
         matcher["ignore_case"] = True
     return matcher
+
+
+def headers_to_add(headers: Iterable[HeaderToAdd]) -> list[dict[str, Any]]:
+    """Envoy HeaderValueOptions: ``append`` adds a value, otherwise the header is replaced."""
+    return [{"header": {"key": h.name, "value": h.value},
+             "append_action": "APPEND_IF_EXISTS_OR_ADD" if h.append else "OVERWRITE_IF_EXISTS_OR_ADD"}
+            for h in headers]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from diagd.compile.envoy.common import duration, string_match, typed
+from diagd.compile.envoy.common import duration, headers_to_add, string_match, typed
 from diagd.compile.envoy.http_filters import CORS
 from diagd.compile.envoy.route_services import decorate_route
 from diagd.compile.ir.gateway import Gateway, RouteAction, RouteVariant, VirtualHost
@@ -16,7 +16,7 @@ from diagd.compile.ir.groups import GroupMember, RouteGroup
 from diagd.compile.ir.mapping import HttpMapping
 from diagd.compile.ir.matches import HeaderMatch, PathKind, QueryMatch, StringMatch
 from diagd.compile.memo import CompileMemo
-from diagd.compile.ir.policies import REDIRECT_CODES, CorsPolicy, HashOn, HeaderToAdd, LoadBalancer, Redirect
+from diagd.compile.ir.policies import REDIRECT_CODES, CorsPolicy, HashOn, LoadBalancer, Redirect
 
 __all__ = ["render_route_configs", "render_route", "header_matcher"]
 
@@ -123,12 +123,6 @@ def _redirect(redirect: Redirect) -> dict[str, Any]:
     return out
 
 
-def _headers_to_add(headers: tuple[HeaderToAdd, ...]) -> list[dict[str, Any]]:
-    return [{"header": {"key": h.name, "value": h.value},
-             "append_action": "APPEND_IF_EXISTS_OR_ADD" if h.append else "OVERWRITE_IF_EXISTS_OR_ADD"}
-            for h in headers]
-
-
 def _cors(policy: CorsPolicy) -> dict[str, Any]:
     config: dict[str, Any] = {}
     if policy.origins:
@@ -148,9 +142,9 @@ def _cors(policy: CorsPolicy) -> dict[str, Any]:
 def _decorate(route: dict[str, Any], mapping: HttpMapping) -> None:
     """Header edits and per-route filter settings, which apply whether the route proxies or redirects."""
     if mapping.add_request_headers:
-        route["request_headers_to_add"] = _headers_to_add(mapping.add_request_headers)
+        route["request_headers_to_add"] = headers_to_add(mapping.add_request_headers)
     if mapping.add_response_headers:
-        route["response_headers_to_add"] = _headers_to_add(mapping.add_response_headers)
+        route["response_headers_to_add"] = headers_to_add(mapping.add_response_headers)
     if mapping.remove_request_headers:
         route["request_headers_to_remove"] = list(mapping.remove_request_headers)
     if mapping.remove_response_headers:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from enum import Enum
 
+from diagd.compile.ir.health import HealthCheck
 from diagd.compile.ir.policies import CircuitBreaker, Keepalive, LoadBalancer
 from diagd.compile.ir.tls import TLSContext
 from diagd.compile.model.problems import ResourceRef
@@ -42,6 +43,7 @@ class Upstream:
     respect_dns_ttl: bool = False
     ip_family: str = "V4_ONLY"
     keepalive: Keepalive | None = None
+    health_checks: tuple[HealthCheck, ...] = ()  # EDS clusters only (kinds/resolvers.py)
     more_endpoints: tuple[tuple[str, int], ...] = ()  # further (host, port)s of one cluster (several AuthServices)
     # Computed once: an Upstream is hashed and sorted for every Mapping of every compile.
     order: str = field(init=False, repr=False, compare=False, metadata={"derived": True})

@@ -35,21 +35,28 @@ def type_name(value: Any) -> str:
 class Fields:
     """Reads ``spec`` for one resource; ``ok`` turns False after the first invalid field."""
 
-    def __init__(self, spec: Mapping[str, Any], ref: ResourceRef, diag: Diagnostics, prefix: str = "") -> None:
+    def __init__(self, spec: Mapping[str, Any], ref: ResourceRef, diag: Diagnostics, *, prefix: str = "",
+                 outcome: str = "") -> None:
         self.spec = spec
         self.ref = ref
         self.diag = diag
-        self.prefix = prefix  # "gzip." for the fields of a nested object, so errors name the full path
         self.ok = True
+        self.prefix = prefix  # names the nested object that ``spec`` is, e.g. ``health_checks[0].``
+        self.outcome = outcome  # appended to every error, e.g. what is dropped
+
+    def part(self, prefix: str, spec: Mapping[str, Any], *, outcome: str = "") -> Fields:
+        """A reader for a nested object: its errors name the field under ``prefix``, end with ``outcome``, and turn
+        only its own ``ok`` False."""
+        return Fields(spec, self.ref, self.diag, prefix=prefix, outcome=outcome)
 
     def nested(self, key: str) -> "Fields | None":
         """The object under ``key`` read with the same rules (None when absent or not an object)."""
         raw = self.mapping(key)
-        return None if raw is None else Fields(raw, self.ref, self.diag, f"{self.prefix}{key}.")
+        return None if raw is None else self.part(f"{self.prefix}{key}.", raw)
 
     def invalid(self, key: str, message: str) -> None:
         self.ok = False
-        self.diag.error(self.ref, "InvalidField", f"{self.prefix}{key}: {message}")
+        self.diag.error(self.ref, "InvalidField", f"{self.prefix}{key}: {message}{self.outcome}")
 
     def _typed(self, key: str, expected: str, value: Any) -> None:
         self.invalid(key, f"must be a {expected}, not {type_name(value)} ({_short(value)})")
@@ -123,7 +130,8 @@ class Fields:
 
     def notice_unknown(self, known: frozenset[str]) -> None:
         for key in sorted(str(k) for k in self.spec if k not in known):
-            self.diag.notice(self.ref, "UnknownField", f"{key} is not a field of {self.ref.kind}; it is ignored")
+            self.diag.notice(self.ref, "UnknownField", f"{self.prefix}{key} is not a field of {self.ref.kind}; "
+                             "it is ignored")
 
 
 def _short(value: Any) -> str:

@@ -2,11 +2,13 @@
 
 Where each field lands: matching (prefix, prefix_regex, prefix_exact, case_sensitive, hostname/host/host_regex,
 headers, regex_headers, query_parameters, regex_query_parameters, method) → ``HttpMapping`` match fields; rewrites
-and timeouts → route action fields; ``service``, ``grpc``, ``tls``, ``connect_timeout_ms`` → its ``Upstream``.
+and timeouts → route action fields; ``service``, ``grpc``, ``tls``, ``connect_timeout_ms``, ``health_checks`` → its
+``Upstream``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,6 +19,7 @@ from diagd.compile.ir.matches import (
 from diagd.compile.kinds import policies
 from diagd.compile.kinds.context import KindContext
 from diagd.compile.kinds.fields import Fields, type_name
+from diagd.compile.kinds.health_checks import health_checks
 from diagd.compile.kinds.resources import Resource
 from diagd.compile.kinds.route_options import redirect_for, route_options
 from diagd.compile.kinds.upstream import upstream_for
@@ -38,11 +41,10 @@ _IMPLEMENTED = frozenset({
     "redirect_response_code", "labels", "stats_name", "cluster_tag", "add_linkerd_headers", "dns_type",
     "respect_dns_ttl", "enable_ipv4", "enable_ipv6", "keepalive", "cluster_idle_timeout_ms",
     "cluster_max_connection_lifetime_ms", "resolver",  # resolver: kinds/resolvers.py, a later step
+    "health_checks", "v3health_checks",  # kept on the upstream; resolvers.py drops them from non-EDS clusters
 })
 # Accepted but without effect here, each with the reason users see.
 _UNSUPPORTED = {
-    "health_checks": "active health checks need an endpoint resolver, which is not implemented yet",
-    "v3health_checks": "active health checks need an endpoint resolver, which is not implemented yet",
     "priority": "routing priorities are not implemented",
     "bypass_error_response_overrides": "error_response_overrides are not supported",
     "v3StatsName": "it is an internal field of Emissary's CRD conversion",
@@ -139,6 +141,8 @@ def parse(res: Resource, ctx: KindContext, diag: Diagnostics) -> HttpMapping | N
     host_rewrite = fields.string("host_rewrite")
     shadow = fields.boolean("shadow")
     upstream = upstream_for(fields, res, ctx, marker="shadow" if shadow else "", host_rewrite=host_rewrite)
+    if upstream is not None:
+        upstream = dataclasses.replace(upstream, health_checks=health_checks(fields, http2=upstream.http2))
     redirect = redirect_for(fields, upstream.service if upstream is not None else None)
     options = route_options(fields, ctx.options.defaults,
                             linkerd_host=f"{upstream.host}:{upstream.port}" if upstream is not None else None)

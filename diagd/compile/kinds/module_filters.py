@@ -74,7 +74,7 @@ def _grpc_stats(sub: Fields) -> GrpcStats:
         sub.invalid("services", "must be a list of {name, method_names}")
         raw_services = []
     for index, raw in enumerate(raw_services):
-        entry = Fields(raw, sub.ref, sub.diag, f"{sub.prefix}services[{index}].") if isinstance(raw, Mapping) else None
+        entry = sub.part(f"{sub.prefix}services[{index}].", raw) if isinstance(raw, Mapping) else None
         name = entry.string("name") if entry else None
         if entry is None or not name:
             sub.invalid(f"services[{index}]", "must be an object with a name")

@@ -5,6 +5,8 @@ Resolver`` (``kubernetes-endpoint`` and ``endpoint`` are predefined): the Servic
 under ``k8s/<ns>/<svc>/<port>``, so that endpoint changes never touch routes or clusters. A Mapping picks one by
 ``resolver`` (TCPMappings too); the Module's ``resolver`` sets the default. An IP-literal service is always used as it is.
 ``ConsulResolver`` is accepted but not implemented: its Mappings resolve the service name by DNS, with a notice.
+A Mapping's ``health_checks`` stay only on EDS clusters: Envoy checks each endpoint it knows of, and a DNS or static
+cluster has one address for the whole Service.
 """
 
 from __future__ import annotations
@@ -103,6 +105,18 @@ def apply_resolvers(mappings: Sequence[M], resources: Mapping[str, Resource], *,
         upstream = mapping.upstream
         if resolution is Resolution.ENDPOINT and upstream.discovery is not Discovery.STATIC:
             upstream = _endpoint_upstream(upstream, settings, defaults.own_namespace_services)
-            mapping = dataclasses.replace(mapping, upstream=upstream)
-        out.append(mapping)
+        upstream = _health_checks_for_eds(upstream, mapping, name, diag)
+        out.append(mapping if upstream is mapping.upstream else dataclasses.replace(mapping, upstream=upstream))
     return out
+
+
+def _health_checks_for_eds(upstream: Upstream, mapping: HttpMapping | TcpMapping, resolver: str,
+                           diag: Diagnostics) -> Upstream:
+    """Health checks act on the endpoints of an EDS cluster; any other cluster keeps none, with a notice."""
+    if not upstream.health_checks or upstream.discovery is Discovery.EDS:
+        return upstream
+    why = ("its service is an IP address" if upstream.discovery is Discovery.STATIC
+           else f"its resolver {resolver!r} resolves by DNS")
+    diag.notice(mapping.ref, "HealthChecksNeedEndpointResolver", f"health_checks apply only to Mappings with an "
+                f"endpoint resolver (EDS clusters), and {why}; its health checks are ignored")
+    return dataclasses.replace(upstream, health_checks=())
