@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+import socket
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from diagd.compile.model.settings import CompileSettings
+from diagd.compile.model.settings import CompileSettings, StatsdSettings
 from watt.formats.layout import BaseLayout, resolve_base_dir
 from watt.formats.logs import parse_level
 
-__all__ = ["DiagdSettings", "env_port", "env_bool", "env_float"]
+__all__ = ["DiagdSettings", "env_port", "env_bool", "env_float", "resolve_host"]
 
 
 def env_port(env: Mapping[str, str], name: str, default: int) -> int:
@@ -46,6 +47,31 @@ def _truthy(env: Mapping[str, str], name: str, *, default: bool = False) -> bool
     return default if raw is None else raw.strip().lower() in ("1", "true", "yes", "on")
 
 
+def resolve_host(host: str) -> str | None:
+    """``host``'s first IPv4 address (else its first IPv6 one), or None when it does not resolve."""
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_DGRAM)
+    except (OSError, UnicodeError):
+        return None
+    addresses = sorted(infos, key=lambda info: info[0] != socket.AF_INET)
+    return str(addresses[0][4][0]) if addresses else None
+
+
+def _statsd(env: Mapping[str, str], resolve: Callable[[str], str | None]) -> StatsdSettings | None:
+    """``STATSD_ENABLED`` (envbool) turns the sink on; ``STATSD_HOST`` is resolved here, once, because Envoy's UDP
+    sink takes an address and the compiler does no I/O."""
+    if not env_bool(env, "STATSD_ENABLED"):
+        return None
+    host = env.get("STATSD_HOST", "").strip() or "statsd-sink"
+    interval = env.get("STATSD_FLUSH_INTERVAL", "").strip()
+    return StatsdSettings(
+        host=host, address=resolve(host), port=env_port(env, "STATSD_PORT", 8125),
+        flush_interval=int(interval) if interval.isdigit() and 1 <= int(interval) <= 300 else 1,
+        dogstatsd=env.get("DOGSTATSD", "").strip().lower() == "true",
+        entity_id=env.get("DD_ENTITY_ID", "").strip() or None,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class DiagdSettings:
     base_dir: str
@@ -71,7 +97,9 @@ class DiagdSettings:
         return BaseLayout(self.base_dir)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> DiagdSettings:
+    def from_env(cls, env: Mapping[str, str], *,
+                 resolve: Callable[[str], str | None] = resolve_host) -> DiagdSettings:
+        """``resolve`` turns ``STATSD_HOST`` into an address (only called when ``STATSD_ENABLED`` is set)."""
         base_dir, note = resolve_base_dir(env)
         port = env_port(env, "AMBASSADOR_HEALTHCHECK_PORT", 8877)
         ready = env_port(env, "AMBASSADOR_READY_PORT", 8006)
@@ -87,6 +115,7 @@ class DiagdSettings:
             secrets_dir=BaseLayout(base_dir).secrets_dir,
             strict_label_selectors=not _truthy(env, "DISABLE_STRICT_LABEL_SELECTORS"),
             update_mapping_status=_truthy(env, "AMBASSADOR_UPDATE_MAPPING_STATUS"),
+            statsd=_statsd(env, resolve),
         )
         return cls(
             base_dir=base_dir,

@@ -27,6 +27,7 @@ def envoy_binary() -> str:
 
 def envoy_command(settings: EntrypointSettings) -> list[str]:
     command = [envoy_binary(), "-c", settings.layout.bootstrap_file, "--disable-hot-restart",
+               "--base-id", str(settings.envoy_base_id),
                "--drain-time-s", str(settings.drain_time), "-l", settings.envoy_log_level, "--log-format", LOG_FORMAT]
     if settings.envoy_concurrency:
         command += ["--concurrency", str(settings.envoy_concurrency)]

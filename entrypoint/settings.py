@@ -17,6 +17,12 @@ def _int(env: Mapping[str, str], name: str, default: int | None) -> int | None:
     return int(raw) if raw.isdigit() else default
 
 
+def _base_id(env: Mapping[str, str]) -> int:
+    """``AMBASSADOR_ENVOY_BASE_ID``: Envoy's ``--base-id``, a uint32 (0, Envoy's own default, otherwise)."""
+    value = _int(env, "AMBASSADOR_ENVOY_BASE_ID", 0) or 0
+    return value if value <= 0xFFFFFFFF else 0
+
+
 @dataclass(frozen=True, slots=True)
 class EntrypointSettings:
     base_dir: str
@@ -24,6 +30,7 @@ class EntrypointSettings:
     config_dir: str | None
     drain_time: int
     envoy_concurrency: int | None
+    envoy_base_id: int
     envoy_log_level: str
     log_level: int
     kubernetes: bool = False  # KUBECONFIG or a pod's ServiceAccount: watt watches Kubernetes when no config dir
@@ -42,6 +49,7 @@ class EntrypointSettings:
             config_dir=config_dir or env.get("AMBASSADOR_CONFIG_DIR") or None,
             drain_time=_int(env, "AMBASSADOR_DRAIN_TIME", 600) or 600,
             envoy_concurrency=_int(env, "ENVOY_CONCURRENCY", None),
+            envoy_base_id=_base_id(env),
             envoy_log_level="trace" if "envoy" in debug else "error",
             log_level=parse_level(env.get("AES_LOG_LEVEL"), logging.INFO),
             kubernetes=bool(env.get("KUBECONFIG") or env.get("KUBERNETES_SERVICE_HOST")),

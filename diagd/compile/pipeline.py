@@ -45,6 +45,7 @@ from diagd.compile.kinds.probes import probe_mappings
 from diagd.compile.kinds.resources import AMBASSADOR_KINDS, Resource, collect_resources
 from diagd.compile.kinds.secrets import FALLBACK_SECRET, SecretStore
 from diagd.compile.kinds.sources import report_source_problems
+from diagd.compile.kinds.statsd import report_statsd_problems
 from diagd.compile.kinds.status import resource_statuses
 from diagd.compile.memo import CompileMemo
 from diagd.compile.model.problems import Diagnostics, Problem, ResourceRef
@@ -286,6 +287,7 @@ def compile(snapshot: Snapshot, settings: CompileSettings,  # noqa: A001 - the p
     """
     diag = Diagnostics()
     report_source_problems(snapshot.meta, diag)
+    report_statsd_problems(settings.statsd, diag)
     if memo is not None:
         memo.resources.begin(settings)
     source = expand_annotations(set_aside_gateway_api(snapshot, diag), diag)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-from diagd.settings import DiagdSettings
+from diagd.compile.model.settings import StatsdSettings
+from diagd.settings import DiagdSettings, resolve_host
 
 BASE = {"AMBASSADOR_CONFIG_BASE_DIR": "/tmp/emissary-py-settings-test"}
 
@@ -37,3 +39,44 @@ def test_ports_and_ids() -> None:
                                 "AMBASSADOR_NAMESPACE": "gw"})
     assert (s.port, s.compile.admin_port, s.compile.ready_port) == (9877, 9001, 8006)  # ready port must be ≤ 32766
     assert (s.compile.ambassador_id, s.compile.namespace) == ("edge", "gw")
+
+
+def _resolver(answers: dict[str, str]) -> Callable[[str], str | None]:
+    return answers.get
+
+
+def test_statsd_is_off_unless_enabled_and_then_resolves_its_host_once() -> None:
+    asked: list[str] = []
+
+    def resolve(host: str) -> str | None:
+        asked.append(host)
+        return "10.1.2.3"
+
+    assert DiagdSettings.from_env({**BASE, "STATSD_HOST": "sink"}, resolve=resolve).compile.statsd is None
+    assert asked == []
+    statsd = DiagdSettings.from_env({**BASE, "STATSD_ENABLED": "false"}, resolve=resolve).compile.statsd
+    assert statsd == StatsdSettings(host="statsd-sink", address="10.1.2.3")  # envbool: any non-empty value is true
+    assert (statsd.port, statsd.flush_interval, statsd.dogstatsd, statsd.entity_id) == (8125, 1, False, None)
+    assert asked == ["statsd-sink"]
+
+
+def test_statsd_host_port_interval_and_dogstatsd() -> None:
+    env = {**BASE, "STATSD_ENABLED": "1", "STATSD_HOST": "agent", "STATSD_PORT": "9125",
+           "STATSD_FLUSH_INTERVAL": "10", "DOGSTATSD": "True", "DD_ENTITY_ID": "pod-1"}
+    statsd = DiagdSettings.from_env(env, resolve=_resolver({"agent": "10.0.0.9"})).compile.statsd
+    assert statsd == StatsdSettings(host="agent", address="10.0.0.9", port=9125, flush_interval=10, dogstatsd=True,
+                                    entity_id="pod-1")
+
+
+def test_statsd_bad_values_fall_back_and_an_unresolved_host_has_no_address() -> None:
+    env = {**BASE, "STATSD_ENABLED": "1", "STATSD_PORT": "0", "STATSD_FLUSH_INTERVAL": "301", "DOGSTATSD": "yes"}
+    statsd = DiagdSettings.from_env(env, resolve=_resolver({})).compile.statsd
+    assert statsd == StatsdSettings(host="statsd-sink", address=None, port=8125, flush_interval=1, dogstatsd=False)
+    assert DiagdSettings.from_env({**env, "STATSD_FLUSH_INTERVAL": "1.5"}, resolve=_resolver({})).compile.statsd == \
+        statsd
+
+
+def test_resolve_host_gives_an_address_or_none() -> None:
+    assert resolve_host("127.0.0.1") == "127.0.0.1"
+    assert resolve_host("localhost") in ("127.0.0.1", "::1")
+    assert resolve_host("") is None

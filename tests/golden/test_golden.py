@@ -19,7 +19,7 @@ import yaml
 
 from diagd.compile import CompileResult, compile
 from diagd.compile.ir.serialize import to_json
-from diagd.compile.model.settings import CompileSettings
+from diagd.compile.model.settings import CompileSettings, StatsdSettings
 from diagd.compile.model.source import Snapshot
 from diagd.diag_model import problem_json
 from diagd.envoy_validate import validate_envoy
@@ -32,7 +32,10 @@ BASE_SETTINGS = CompileSettings(envoy_bind_address="0.0.0.0", secrets_dir="/amba
 
 
 def settings_for(case: str) -> CompileSettings:
-    return dataclasses.replace(BASE_SETTINGS, **OPTIONS.get(case, {}))
+    options = dict(OPTIONS.get(case, {}))
+    if "statsd" in options:
+        options["statsd"] = StatsdSettings(**options["statsd"])
+    return dataclasses.replace(BASE_SETTINGS, **options)
 
 
 def snapshot_for(case: str) -> Snapshot:

@@ -1,4 +1,5 @@
-"""The bootstrap Envoy starts with: node identity, ADS over the ``xds_cluster``, admin on 127.0.0.1, runtime."""
+"""The bootstrap Envoy starts with: node identity, ADS over the ``xds_cluster``, admin on 127.0.0.1, runtime, and
+the statsd sink when ``STATSD_ENABLED`` is set."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 from diagd.compile.envoy.clusters import http2_options
 from diagd.compile.envoy.common import socket_address
+from diagd.compile.envoy.stats_sinks import render_stats_sink
 from diagd.compile.ir.module import GatewayOptions
 from diagd.compile.model.settings import CompileSettings
 
@@ -37,4 +39,5 @@ def render_bootstrap(settings: CompileSettings, options: GatewayOptions) -> dict
         "layered_runtime": {"layers": [{"name": "static_layer", "static_layer": {
             "re2.max_program_size.error_level": options.regex_max_size,
         }}]},
+        **render_stats_sink(settings.statsd),
     }

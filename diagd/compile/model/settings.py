@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["CompileSettings"]
+__all__ = ["CompileSettings", "StatsdSettings"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StatsdSettings:
+    """Envoy's statsd (or DogStatsD) sink, from ``STATSD_*``. ``address`` is ``host`` resolved to an IP before
+    compiling (UDP sinks take an address, not a name); None when it did not resolve, and then there is no sink."""
+
+    host: str = "statsd-sink"
+    address: str | None = None
+    port: int = 8125
+    flush_interval: int = 1  # seconds between flushes to the sink
+    dogstatsd: bool = False
+    entity_id: str | None = None  # DD_ENTITY_ID: a fixed ``dd.internal.entity_id`` tag (DogStatsD only)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -21,6 +34,7 @@ class CompileSettings:
     strict_label_selectors: bool = True
     envoy_log_path: str = "/dev/fd/1"
     update_mapping_status: bool = False  # AMBASSADOR_UPDATE_MAPPING_STATUS: Mappings get Running/Inactive status
+    statsd: StatsdSettings | None = None  # STATSD_ENABLED: a stats sink in the bootstrap
 
     @property
     def node_cluster(self) -> str:
