@@ -1,6 +1,6 @@
 """Data-plane efficiency: requests/s and p99 through our generated configuration against a hand-written minimal
 Envoy configuration for the same route, same Envoy binary, same run. The upstream is a third Envoy answering with a
-direct response, so the upstream is never the bottleneck. Runs alternate A, B, A, B… and medians are compared."""
+direct response, so the upstream is never the bottleneck. Runs alternate A B, B A, … and medians are compared."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from tests.support.ports import free_port
 from tests.support.processes import stop, wait_until
 from tests.support.snapshots import snapshot_from_text
 
-__all__ = ["measure"]
+__all__ = ["measure", "compare"]
 
 _HCM = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
 _ROUTER = {"name": "envoy.filters.http.router",
@@ -69,27 +69,37 @@ def _wrk(port: int, seconds: int, connections: int) -> dict[str, float]:
             "non_2xx": float(errors.group(1)) if errors else 0.0}
 
 
-def measure(*, rounds: int = 4, seconds: int = 5, connections: int = 16) -> dict[str, Any]:
+def compare(upstream: tuple[int, dict[str, Any]], configs: dict[str, tuple[int, dict[str, Any]]], *, rounds: int,
+            seconds: int, connections: int) -> dict[str, list[dict[str, float]]]:
+    """One Envoy per configuration (port, bootstrap) plus the upstream's; after a warm-up, ``rounds`` rounds of wrk
+    against each, every round starting one configuration later so that none always runs first."""
     with tempfile.TemporaryDirectory(prefix="bench-dp-") as tmp:
-        up_port, ours_port, min_port = free_port(), free_port(), free_port()
-        configs = {"upstream": _upstream(up_port), "ours": _ours(ours_port, up_port, free_port()),
-                   "minimal": _minimal(min_port, up_port)}
         procs = {}
-        for name, config in configs.items():
+        for name, (_, config) in {"upstream": upstream, **configs}.items():
             path = Path(tmp) / f"{name}.json"
             path.write_text(json.dumps(config))
             procs[name] = start_envoy(str(path), log_path=str(Path(tmp) / f"{name}.log"))
         try:
-            for port in (up_port, ours_port, min_port):
-                wait_until(lambda p=port: request(p, "/load/").status == 200, timeout=30, what=f"envoy on {port}")
-            runs: dict[str, list[dict[str, float]]] = {"ours": [], "minimal": []}
-            _wrk(ours_port, 2, connections), _wrk(min_port, 2, connections)  # warm up both
-            for _ in range(rounds):
-                runs["ours"].append(_wrk(ours_port, seconds, connections))
-                runs["minimal"].append(_wrk(min_port, seconds, connections))
+            for name, (port, _) in {"upstream": upstream, **configs}.items():
+                wait_until(lambda p=port: request(p, "/load/").status == 200, timeout=30, what=f"envoy {name}")
+            names = list(configs)
+            for name in names:
+                _wrk(configs[name][0], 2, connections)
+            runs: dict[str, list[dict[str, float]]] = {name: [] for name in names}
+            for index in range(rounds):
+                for name in names[index % len(names):] + names[:index % len(names)]:
+                    runs[name].append(_wrk(configs[name][0], seconds, connections))
         finally:
             for proc in procs.values():
                 stop(proc)
+    return runs
+
+
+def measure(*, rounds: int = 4, seconds: int = 5, connections: int = 16) -> dict[str, Any]:
+    up_port, ours_port, min_port = free_port(), free_port(), free_port()
+    runs = compare((up_port, _upstream(up_port)), {"ours": (ours_port, _ours(ours_port, up_port, free_port())),
+                                                   "minimal": (min_port, _minimal(min_port, up_port))},
+                   rounds=rounds, seconds=seconds, connections=connections)
     med = {k: {m: statistics.median(r[m] for r in v) for m in ("rps", "p99_ms", "non_2xx")} for k, v in runs.items()}
     return {"ours": med["ours"], "minimal": med["minimal"], "rps_ratio": med["ours"]["rps"] / med["minimal"]["rps"],
             "p99_ratio": med["ours"]["p99_ms"] / med["minimal"]["p99_ms"], "runs": runs}
