@@ -19,7 +19,6 @@ from bench import change_latency, compile_cpu, dataplane, memory, zero_drop
 from bench.generate import Shape, generate, tenant_hostname
 from bench.peak import peak_rss_mib
 from bench.targets import evaluate
-from tests.builders import host, to_yaml
 from tests.support.gateway import Gateway
 from tests.support.http import request
 from tests.support.tls import client_context
@@ -32,7 +31,6 @@ def _gateway_run(size: int, args: argparse.Namespace, primary: EchoServer, canar
     with tempfile.TemporaryDirectory(prefix=f"bench-gw-{size}-") as tmp:
         gw = Gateway(Path(tmp), env={"AMBASSADOR_DRAIN_TIME": "600", "ENVOY_CONCURRENCY": "1"})
         generated = generate(Shape.for_size(size), gw.config, http_port=gw.ports.http, https_port=gw.ports.https)
-        gw.write("bench-host.yaml", to_yaml(host("bench-any", "*")))
         started = time.monotonic()
         gw.start(ready_timeout=300)
         row: dict[str, Any] = {"size": size, "counts": generated.counts,

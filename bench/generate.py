@@ -86,7 +86,7 @@ def tenant_hostname(tenant: int) -> str:
 
 
 def generate(shape: Shape, directory: Path, *, http_port: int = 8080, https_port: int = 8443) -> Generated:
-    """Write the configuration as one file per tenant plus listeners.yaml."""
+    """Write the configuration as one file per tenant plus listeners.yaml and a catch-all Host."""
     rng = random.Random(shape.seed)
     directory.mkdir(parents=True, exist_ok=True)
     listeners = _listeners()
@@ -108,6 +108,11 @@ def generate(shape: Shape, directory: Path, *, http_port: int = 8080, https_port
         counts["Host"] += 1
         counts["Secret"] += 1
         (directory / f"tenant-{tenant:04d}.yaml").write_text(_dump(docs))
+    # A catch-all Host, as most gateways have: it takes every Mapping, so its virtual host holds every route.
+    (directory / "catch-all-host.yaml").write_text(_dump([{
+        "apiVersion": API, "kind": "Host", "metadata": {"name": "bench-any"},
+        "spec": {"hostname": "*", "requestPolicy": {"insecure": {"action": "Route"}}}}]))
+    counts["Host"] += 1
     tcp = [{"apiVersion": API, "kind": "TCPMapping", "metadata": {"name": f"tcp-{i}"},
             "spec": {"port": 9400 + i, "service": f"127.0.0.1:{40000 + i}"}} for i in range(shape.tcp_mappings)]
     counts["TCPMapping"] = len(tcp)

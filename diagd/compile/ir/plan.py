@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import heapq
 from collections.abc import Iterator, Mapping
@@ -19,17 +20,22 @@ from diagd.compile.model.problems import Diagnostics
 __all__ = ["plan_listeners", "route_variants"]
 
 
-def route_variants(model: SecurityModel, insecure: InsecureAction, mapping: HttpMapping, *,
-                   scheme: str | None = None) -> Iterator[tuple[str | None, RouteAction]]:
-    """The (x-forwarded-proto condition, action) pairs one Mapping gets in one Host's virtual host.
+@functools.lru_cache(maxsize=None)
+def route_variants(model: SecurityModel, insecure: InsecureAction, acme: bool, *,
+                   scheme: str | None = None) -> tuple[tuple[str | None, RouteAction], ...]:
+    """The (x-forwarded-proto condition, action) pairs a Mapping gets in one Host's virtual host. They depend on the
+    Mapping only through ``acme`` (an ACME challenge path is always routed), so they are computed once per case.
 
     ``scheme`` is what x-forwarded-proto is bound to be on this filter chain, when it is known: on a Listener with
     ``l7Depth: 0`` Envoy trusts no downstream x-forwarded-proto and sets it from the connection, so a TLS chain only
     ever sees "https" and a cleartext chain only "http". Then only the variant that can match is emitted, with no
     header condition: the same behaviour with half the routes.
     """
-    if mapping.is_acme_challenge:
-        insecure = InsecureAction.ROUTE
+    return tuple(_variants(model, InsecureAction.ROUTE if acme else insecure, scheme))
+
+
+def _variants(model: SecurityModel, insecure: InsecureAction,
+              scheme: str | None) -> Iterator[tuple[str | None, RouteAction]]:
     if model is SecurityModel.XFP and scheme == "https":
         yield None, RouteAction.ROUTE
         return
@@ -214,14 +220,17 @@ def _virtual_host(listener: Listener, host: Host, attachments: _Attachments, sch
 
 def _build_virtual_host(listener: Listener, host: Host, attachments: _Attachments, scheme: str | None,
                         kinds: tuple[_Kind, ...]) -> VirtualHost:
-    routes = []
-    sources = set()
+    routes: list[RouteVariant] = []
+    sources: set[str] = set()
     groups = attachments.groups
+    model, insecure = listener.security_model, host.insecure_action
     for gi, mi in attachments.members_for(kinds):
         group = groups[gi]
         mapping = group.members[mi].mapping
-        for xfp, action in route_variants(listener.security_model, host.insecure_action, mapping, scheme=scheme):
-            routes.append(RouteVariant(group=group.group_id, member=mi, xfp=xfp, action=action))
+        variants = route_variants(model, insecure, mapping.is_acme_challenge, scheme=scheme)
+        if variants:
+            routes.extend(RouteVariant(group=group.group_id, member=mi, xfp=xfp, action=action)
+                          for xfp, action in variants)
             sources.add(mapping.ref.rkey)
     return VirtualHost(name=f"{host.name}.{host.namespace}", hostname=host.hostname, domains=(host.hostname,),
                        host=host.ref.rkey, routes=tuple(routes), sources=frozenset(sources))
