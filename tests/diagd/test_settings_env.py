@@ -50,12 +50,12 @@ def test_statsd_is_off_unless_enabled_and_then_resolves_its_host_once() -> None:
 
     def resolve(host: str) -> str | None:
         asked.append(host)
-        return "10.1.2.3"
+        return "127.0.0.1"
 
     assert DiagdSettings.from_env({**BASE, "STATSD_HOST": "sink"}, resolve=resolve).compile.statsd is None
     assert asked == []
     statsd = DiagdSettings.from_env({**BASE, "STATSD_ENABLED": "false"}, resolve=resolve).compile.statsd
-    assert statsd == StatsdSettings(host="statsd-sink", address="10.1.2.3")  # envbool: any non-empty value is true
+    assert statsd == StatsdSettings(host="statsd-sink", address="127.0.0.1")  # envbool: any non-empty value is true
     assert (statsd.port, statsd.flush_interval, statsd.dogstatsd, statsd.entity_id) == (8125, 1, False, None)
     assert asked == ["statsd-sink"]
 
@@ -63,8 +63,8 @@ def test_statsd_is_off_unless_enabled_and_then_resolves_its_host_once() -> None:
 def test_statsd_host_port_interval_and_dogstatsd() -> None:
     env = {**BASE, "STATSD_ENABLED": "1", "STATSD_HOST": "agent", "STATSD_PORT": "9125",
            "STATSD_FLUSH_INTERVAL": "10", "DOGSTATSD": "True", "DD_ENTITY_ID": "pod-1"}
-    statsd = DiagdSettings.from_env(env, resolve=_resolver({"agent": "10.0.0.9"})).compile.statsd
-    assert statsd == StatsdSettings(host="agent", address="10.0.0.9", port=9125, flush_interval=10, dogstatsd=True,
+    statsd = DiagdSettings.from_env(env, resolve=_resolver({"agent": "127.0.0.1"})).compile.statsd
+    assert statsd == StatsdSettings(host="agent", address="127.0.0.1", port=9125, flush_interval=10, dogstatsd=True,
                                     entity_id="pod-1")
 
 
