@@ -9,6 +9,7 @@ import subprocess
 import time
 from typing import Any
 
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from websockets.sync.client import ClientConnection, connect
 
 from tests.builders import mapping, module, to_yaml
@@ -50,7 +51,7 @@ def _open_websockets(gw: Gateway, upstream: str, count: int) -> list[ClientConne
     while True:
         try:
             return [connect(f"ws://127.0.0.1:{gw.ports.http}/zd-ws/", open_timeout=5) for _ in range(count)]
-        except Exception:  # the route is not live yet
+        except (OSError, InvalidHandshake):  # the route is not live yet
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
@@ -64,7 +65,7 @@ def _exchange(sockets: dict[int, ClientConnection], step: int, lost: dict[str, i
             ws.send(message)
             if ws.recv(timeout=5) != message:
                 raise ValueError("echo mismatch")
-        except Exception:
+        except (ConnectionClosed, TimeoutError, ValueError, OSError):
             lost[kind] = lost.get(kind, 0) + 1
             del sockets[index]
 

@@ -4,7 +4,7 @@ statistics, Lua, compressor (gzip), buffer, RBAC (``ip_allow`` / ``ip_deny``).""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from diagd.compile.envoy.common import typed
 from diagd.compile.envoy.http_filters import HttpFilter, register
@@ -13,6 +13,7 @@ from diagd.compile.ir.module_filters import GrpcStats, Gzip, IpPolicy, ModuleFil
 __all__ = ["render_gzip", "render_grpc_stats", "render_rbac"]
 
 _EXT = "envoy.extensions.filters.http."
+T = TypeVar("T")
 
 
 def render_gzip(gzip: Gzip) -> dict[str, Any]:
@@ -52,6 +53,12 @@ def render_rbac(policy: IpPolicy) -> dict[str, Any]:
         name: {"permissions": [{"any": True}], "principals": principals}}})
 
 
+def _set(value: T | None) -> T:
+    """A setting the filter's ``present`` test has already found set."""
+    assert value is not None
+    return value
+
+
 def _module_filter(name: str, order: int, present: Callable[[ModuleFilters], bool],
                    build: Callable[[ModuleFilters], dict[str, Any]]) -> None:
     """These filters depend on the Module only, the same on every listener."""
@@ -63,12 +70,12 @@ _module_filter("envoy.filters.http.grpc_http1_bridge", 10, lambda f: f.grpc_http
                lambda _f: typed(_EXT + "grpc_http1_bridge.v3.Config"))
 _module_filter("envoy.filters.http.grpc_web", 20, lambda f: f.grpc_web, lambda _f: typed(_EXT + "grpc_web.v3.GrpcWeb"))
 _module_filter("envoy.filters.http.grpc_stats", 30, lambda f: f.grpc_stats is not None,
-               lambda f: render_grpc_stats(f.grpc_stats))  # type: ignore[arg-type]
+               lambda f: render_grpc_stats(_set(f.grpc_stats)))
 _module_filter("envoy.filters.http.lua", 40, lambda f: f.lua_source is not None,
                lambda f: typed(_EXT + "lua.v3.Lua", default_source_code={"inline_string": f.lua_source}))
 _module_filter("envoy.filters.http.compressor", 50, lambda f: f.gzip is not None,
-               lambda f: render_gzip(f.gzip))  # type: ignore[arg-type]
+               lambda f: render_gzip(_set(f.gzip)))
 _module_filter("envoy.filters.http.buffer", 60, lambda f: f.buffer_max_request_bytes is not None,
                lambda f: typed(_EXT + "buffer.v3.Buffer", max_request_bytes=f.buffer_max_request_bytes))
 _module_filter("envoy.filters.http.rbac", 70, lambda f: f.ip_policy is not None,
-               lambda f: render_rbac(f.ip_policy))  # type: ignore[arg-type]
+               lambda f: render_rbac(_set(f.ip_policy)))

@@ -50,9 +50,10 @@ class Fields:
         return Fields(spec, self.ref, self.diag, prefix=prefix, outcome=outcome)
 
     def nested(self, key: str) -> "Fields | None":
-        """The object under ``key`` read with the same rules (None when absent or not an object)."""
+        """The object under ``key`` read with the same rules and outcome (None when absent or not an object; not
+        an object is an error here)."""
         raw = self.mapping(key)
-        return None if raw is None else self.part(f"{self.prefix}{key}.", raw)
+        return None if raw is None else self.part(f"{self.prefix}{key}.", raw, outcome=self.outcome)
 
     def invalid(self, key: str, message: str) -> None:
         self.ok = False

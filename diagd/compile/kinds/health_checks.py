@@ -80,25 +80,23 @@ def _duration(part: Fields, key: str, default: int) -> int:
 
 
 def _probe(part: Fields, *, http2: bool) -> HttpHealthCheck | GrpcHealthCheck | None:
-    body = part.mapping("health_check")
-    if body is None:
+    inner = part.nested("health_check")
+    if inner is None:
         if "health_check" not in part.spec:
             part.invalid("health_check", "is required, with either http or grpc")
         return None
-    kinds = [k for k in ("http", "grpc") if body.get(k) is not None]
+    kinds = [k for k in ("http", "grpc") if inner.spec.get(k) is not None]
     if len(kinds) != 1:
         part.invalid("health_check", "must have exactly one of http and grpc" + (", not both" if kinds else ""))
         return None
-    inner = part.part(f"{part.prefix}health_check.", body, outcome=part.outcome)
     inner.notice_unknown(frozenset({"http", "grpc"}))
-    nested = inner.mapping(kinds[0])
-    if nested is None:
+    probe_fields = inner.nested(kinds[0])
+    if probe_fields is None:
         part.ok = False
         return None
     if kinds[0] == "grpc" and not http2:
         part.invalid("health_check.grpc", "needs grpc: true on the Mapping, since gRPC health checks speak HTTP/2")
         return None
-    probe_fields = inner.part(f"{inner.prefix}{kinds[0]}.", nested, outcome=part.outcome)
     probe = _http(probe_fields) if kinds[0] == "http" else _grpc(probe_fields)
     part.ok = part.ok and probe is not None
     return probe
