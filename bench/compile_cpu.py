@@ -1,5 +1,6 @@
 """Compile CPU: a full compile of a generated configuration, and the path one changed Mapping takes in diagd
-(read the snapshot, compile, write the changed files), measured as process CPU time, medians of several runs."""
+(read the snapshot, compile, write the changed files), measured as process CPU time, medians of several runs.
+Each reconfiguration runs under diagd's garbage-collection policy, as in diagd (see ``diagd.gc_policy``)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 from bench.generate import Shape, generate
 from diagd.compile import CompileMemo, compile
 from diagd.compile.model.settings import CompileSettings
+from diagd.gc_policy import GcPolicy
 from diagd.publish import Publisher
 from diagd.snapshot_reader import SnapshotReader
 from watt.files.source import DirectorySource
@@ -47,16 +49,22 @@ def measure(size: int, *, repeats: int = 3, changes: int = 10) -> dict[str, Any]
             Publisher(layout)
         writer.publish(lines, change_seen=time.time(), source={})
         _, snapshot = reader.read()
-        full = [_cpu(lambda: compile(snapshot, settings))[0] for _ in range(repeats)]
+        policy = GcPolicy()
+        full = []
+        for _ in range(repeats):
+            with policy.reconfiguring():
+                full.append(_cpu(lambda: compile(snapshot, settings))[0])
         memo = CompileMemo()
-        result = compile(snapshot, settings, memo)
-        publisher.publish(result.envoy, {})
+        with policy.reconfiguring():
+            result = compile(snapshot, settings, memo)
+            publisher.publish(result.envoy, {})
         compile_one, path_one = [], []
         for step in range(changes):
             writer.publish(_changed_lines(lines, step), change_seen=time.time(), source={})
-            read_cpu, (_, changed) = _cpu(reader.read)
-            compile_cpu, changed_result = _cpu(lambda: compile(changed, settings, memo))
-            publish_cpu, _ = _cpu(lambda: publisher.publish(changed_result.envoy, {}))
+            with policy.reconfiguring():
+                read_cpu, (_, changed) = _cpu(reader.read)
+                compile_cpu, changed_result = _cpu(lambda: compile(changed, settings, memo))
+                publish_cpu, _ = _cpu(lambda: publisher.publish(changed_result.envoy, {}))
             compile_one.append(compile_cpu)
             path_one.append(read_cpu + compile_cpu + publish_cpu)
     counts = result.envoy.counts()

@@ -62,6 +62,9 @@ class Publisher:
         # id(rendered dict) → (that dict, what it was published as). The compiler hands back the very same dict for
         # unchanged clusters and virtual hosts, so their JSON is not encoded and hashed again.
         self._published: dict[int, tuple[object, Any]] = {}
+        # The ids of a chunk's route dicts → (those dicts, the chunk's file). A changed virtual host is a new dict
+        # whose unchanged routes are the same dicts as before, so only its changed chunks are encoded again.
+        self._chunks: dict[tuple[int, ...], tuple[list[Any], str]] = {}
 
     def publish(self, envoy: EnvoyConfig, meta: Mapping[str, Any], *,
                 secret_files: Mapping[str, bytes] | None = None) -> tuple[Manifest, PublishStats]:
@@ -69,6 +72,7 @@ class Publisher:
         self._write_secrets(secret_files or {})
         pending: dict[str, bytes] = {}
         previous, published = self._published, {}
+        previous_chunks, chunks = self._chunks, {}
 
         def add(prefix: str, resource: Mapping[str, Any]) -> str:
             data = _encode(prefix, resource)
@@ -83,14 +87,22 @@ class Publisher:
             published[id(resource)] = entry
             return entry[1]
 
+        def chunk_file(routes: list[Any]) -> str:
+            key = tuple(map(id, routes))
+            entry = previous_chunks.get(key) or chunks.get(key)
+            if entry is None:
+                entry = (routes, add("vh", {"routes": routes}))
+            chunks[key] = entry
+            return entry[1]
+
         manifest: Manifest = {
             "format": FORMAT_VERSION,
             "clusters": [once(c, lambda c=c: add("cds", c)) for c in envoy.clusters],
             "endpoints": [once(e, lambda e=e: add("eds", e)) for e in envoy.endpoints],
             "listeners": [add("lds", lst) for lst in envoy.listeners],
-            "routes": [self._route_entry(rc, add, once) for rc in envoy.route_configs],
+            "routes": [self._route_entry(rc, add, once, chunk_file) for rc in envoy.route_configs],
         }
-        self._published = published
+        self._published, self._chunks = published, chunks
         manifest.update(meta)  # type: ignore[typeddict-item]
         written = self._write_new(pending)
         bootstrap_changed = self._write_bootstrap(envoy.bootstrap)
@@ -103,12 +115,12 @@ class Publisher:
         return manifest, stats
 
     @staticmethod
-    def _route_entry(config: Mapping[str, Any], add: Any, once: Any) -> RouteEntry:
+    def _route_entry(config: Mapping[str, Any], add: Any, once: Any, chunk_file: Any) -> RouteEntry:
         base = {k: v for k, v in config.items() if k != "virtual_hosts"}
 
         def entry(vhost: Mapping[str, Any]) -> VirtualHostEntry:
             head = {k: v for k, v in vhost.items() if k != "routes"}
-            chunks = [add("vh", {"routes": chunk}) for chunk in route_chunks(vhost.get("routes", ()))]
+            chunks = [chunk_file(chunk) for chunk in route_chunks(vhost.get("routes", ()))]
             return {"file": add("vh", head), "routes": chunks}
 
         vhosts = [once(vhost, lambda v=vhost: entry(v)) for vhost in config.get("virtual_hosts", ())]

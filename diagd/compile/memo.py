@@ -9,17 +9,18 @@ configuration's worth of results. The compiler's output is the same with or with
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, TypeVar
 
 from diagd.compile.model.problems import Diagnostics, Problem
 
-__all__ = ["MemoTable", "Remembered", "OwnedCache", "CompileMemo"]
+__all__ = ["MemoTable", "GroupOrder", "OwnedCache", "RouteCache", "RenderedVhosts", "CompileMemo"]
 
 T = TypeVar("T")
 A = TypeVar("A")
 R = TypeVar("R")
+G = TypeVar("G")
 _UNSET = object()
 
 
@@ -27,8 +28,8 @@ _UNSET = object()
 class MemoTable:
     hits: int = 0
     misses: int = 0
-    _entries: dict[object, tuple[object, tuple[Problem, ...], object]] = field(default_factory=dict)
-    _used: dict[object, tuple[object, tuple[Problem, ...], object]] = field(default_factory=dict)
+    _entries: dict[object, tuple[Any, tuple[Problem, ...], object]] = field(default_factory=dict)
+    _used: dict[object, tuple[Any, tuple[Problem, ...], object]] = field(default_factory=dict)
     _context: object = _UNSET
 
     def begin(self, context: object) -> None:
@@ -50,13 +51,16 @@ class MemoTable:
             child = Diagnostics()
             entry = (compute(arg, child), child.collected(), check)
             self.misses += 1
+            if key is not None:
+                self._entries[key] = entry  # a second ask in this compile finds it
         else:
             self.hits += 1
         if key is not None:
             self._used[key] = entry
         if entry[1]:
             diag.extend(entry[1])
-        return cast(R, entry[0])
+        result: R = entry[0]
+        return result
 
     def end(self) -> None:
         self._entries = self._used
@@ -64,16 +68,40 @@ class MemoTable:
 
 
 @dataclass
-class Remembered(Generic[T]):
-    """One value from the previous compile, reused while its check is equal (``check`` keeps what it names alive)."""
+class GroupOrder:
+    """The route order of the previous compile, as group ids. When few groups came or went, the groups that stayed
+    keep their order (it follows from their identities) and the new ones are placed by binary search; otherwise the
+    whole order is sorted again."""
 
-    check: object = _UNSET
-    value: T | None = None
+    order: list[str] = field(default_factory=list)
+    ids: frozenset[str] = frozenset()
+    patch_limit: int = 64
 
-    def get(self, check: object, compute: Callable[[], T]) -> T:
-        if self.value is None or check != self.check:
-            self.value, self.check = compute(), check
-        return self.value
+    def update(self, groups: Mapping[str, G], ordered: Callable[[Mapping[str, G]], list[str]],
+               precedes: Callable[[G, G], bool]) -> list[str]:
+        ids = frozenset(groups)
+        if ids != self.ids:
+            added, removed = ids - self.ids, self.ids - ids
+            if self.ids and len(added) + len(removed) <= self.patch_limit:
+                order = [group_id for group_id in self.order if group_id not in removed] if removed else \
+                    list(self.order)
+                for group_id in sorted(added):
+                    order.insert(_insertion_point(order, groups, groups[group_id], precedes), group_id)
+            else:
+                order = ordered(groups)
+            self.order, self.ids = order, ids
+        return self.order
+
+
+def _insertion_point(order: list[str], groups: Mapping[str, G], new: G, precedes: Callable[[G, G], bool]) -> int:
+    low, high = 0, len(order)
+    while low < high:
+        middle = (low + high) // 2
+        if precedes(groups[order[middle]], new):
+            low = middle + 1
+        else:
+            high = middle
+    return low
 
 
 @dataclass
@@ -103,23 +131,116 @@ class OwnedCache(Generic[T]):
 
 
 @dataclass
+class RouteCache(Generic[T]):
+    """Rendered routes by (id(group), member, condition, action), each valid only for that very group object (its
+    owner, kept alive by the entry). Entries outlive a compile that did not ask for them (an unchanged virtual host
+    reuses its routes without asking); those whose group is no longer current are pruned once they are a fifth of
+    the cache, so the cache stays within a fifth of one configuration's routes."""
+
+    _entries: dict[object, tuple[object, T]] = field(default_factory=dict)
+    _context: object = _UNSET
+    _pruned_size: int = 0
+
+    def begin(self, context: object) -> None:
+        if context != self._context:
+            self._entries, self._context, self._pruned_size = {}, context, 0
+
+    def get(self, key: object, owner: object, compute: Callable[[], T]) -> T:
+        entry = self._entries.get(key)
+        if entry is None or entry[0] is not owner:
+            entry = self._entries[key] = (owner, compute())
+        return entry[1]
+
+    def end(self, live: Callable[[], set[int]]) -> None:
+        """When enough may have gone stale, keep only entries whose owner's id is in ``live()``."""
+        if len(self._entries) > self._pruned_size * 6 // 5 + 64:
+            owners = live()
+            self._entries = {key: entry for key, entry in self._entries.items() if id(entry[0]) in owners}
+            self._pruned_size = len(self._entries)
+
+
+@dataclass
+class RenderedVhosts:
+    """Virtual hosts rendered by the previous compile, by (route configuration, virtual host name), with the route
+    variants and groups they were rendered from. A virtual host renders again only the routes that differ: those
+    between the longest unchanged head and tail of its variants (variants are interned, so unchanged ones are the
+    same objects), and those whose group object changed. One changed Mapping at 10,000 re-renders a few routes per
+    virtual host that has it, not 10,000."""
+
+    _entries: dict[object, tuple[tuple[object, ...], tuple[object, ...], dict[str, Any]]] = field(default_factory=dict)
+    _used: dict[object, tuple[tuple[object, ...], tuple[object, ...], dict[str, Any]]] = field(default_factory=dict)
+    _context: object = _UNSET
+
+    def begin(self, context: object) -> None:
+        if context != self._context:
+            self._entries, self._context = {}, context
+        self._used = {}
+
+    def get(self, key: object, variants: tuple[object, ...], groups: tuple[object, ...], head: dict[str, Any],
+            render: Callable[[int], dict[str, Any]]) -> dict[str, Any]:
+        """``head`` (the virtual host without routes) with ``render(i)`` for each variant that needs rendering."""
+        entry = self._entries.get(key)
+        if entry is None:
+            routes = [render(i) for i in range(len(variants))]
+        else:
+            routes = _patched(entry, variants, groups, render)
+        value = entry[2] if entry is not None and routes is entry[2]["routes"] and head == _head(entry[2]) else \
+            {**head, "routes": routes}
+        self._used[key] = (variants, groups, value)
+        return value
+
+    def end(self) -> None:
+        self._entries, self._used = self._used, {}
+
+
+def _head(value: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in value.items() if k != "routes"}
+
+
+def _patched(entry: tuple[tuple[object, ...], tuple[object, ...], dict[str, Any]], variants: tuple[object, ...],
+             groups: tuple[object, ...], render: Callable[[int], dict[str, Any]]) -> list[dict[str, Any]]:
+    """The previous routes with what changed rendered again; the very same list when nothing did."""
+    old_variants, old_groups, value = entry
+    old_routes: list[dict[str, Any]] = value["routes"]
+    if old_variants is variants and old_groups is groups:
+        return old_routes
+    n_old, n_new = len(old_variants), len(variants)
+    head = 0
+    limit = min(n_old, n_new)
+    while head < limit and old_variants[head] is variants[head]:
+        head += 1
+    tail = 0
+    while tail < limit - head and old_variants[n_old - 1 - tail] is variants[n_new - 1 - tail]:
+        tail += 1
+    changed = [i for i in range(head) if old_groups[i] is not groups[i]]
+    changed += [n_new - tail + i for i in range(tail) if old_groups[n_old - tail + i] is not groups[n_new - tail + i]]
+    if head == n_new == n_old and not changed:
+        return old_routes
+    routes = [*old_routes[:head], *[render(i) for i in range(head, n_new - tail)], *old_routes[n_old - tail:]]
+    for i in changed:
+        routes[i] = render(i)
+    return routes
+
+
+@dataclass
 class CompileMemo:
     """One table per memoised step."""
 
     resources: MemoTable = field(default_factory=MemoTable)
     mappings: MemoTable = field(default_factory=MemoTable)
     probes: MemoTable = field(default_factory=MemoTable)
+    resolved: MemoTable = field(default_factory=MemoTable)  # by id(Mapping); the check holds the Mapping
     groups: MemoTable = field(default_factory=MemoTable)
     clusters: MemoTable = field(default_factory=MemoTable)
-    group_order: Remembered[tuple[str, ...]] = field(default_factory=Remembered)
+    group_order: GroupOrder = field(default_factory=GroupOrder)
     vhosts: MemoTable = field(default_factory=MemoTable)
-    takes: dict[object, bool] = field(default_factory=dict)  # (Host fingerprint, Mapping kind) → attaches?
-    routes: OwnedCache[dict[str, Any]] = field(default_factory=OwnedCache)  # rendered Envoy routes
-    vhost_dicts: OwnedCache[dict[str, Any]] = field(default_factory=OwnedCache)  # rendered virtual hosts
+    takes: dict[tuple[Any, Any], bool] = field(default_factory=dict)  # (Host fingerprint, Mapping kind) → attaches?
+    taken: dict[object, tuple[tuple[Any, ...], tuple[Any, ...]]] = field(default_factory=dict)  # per fingerprint
+    routes: RouteCache[dict[str, Any]] = field(default_factory=RouteCache)  # rendered Envoy routes
+    vhost_dicts: RenderedVhosts = field(default_factory=RenderedVhosts)  # rendered virtual hosts
+    variants: dict[Any, Any] = field(default_factory=dict)  # interned RouteVariants (see ir.plan)
+    variants_pruned: int = 0
     cluster_dicts: OwnedCache[dict[str, Any]] = field(default_factory=OwnedCache)
 
-    def caches(self) -> tuple[OwnedCache[dict[str, Any]], ...]:
-        return (self.routes, self.vhost_dicts, self.cluster_dicts)
-
     def tables(self) -> tuple[MemoTable, ...]:
-        return (self.resources, self.mappings, self.probes, self.groups, self.clusters, self.vhosts)
+        return (self.resources, self.mappings, self.probes, self.resolved, self.groups, self.clusters, self.vhosts)

@@ -216,10 +216,14 @@ def _resolvers(build: _Build) -> None:
     table = resolver_kind.resolver_table(build.by_kind, build.diag)
     defaults = resolver_kind.ResolverDefaults.from_modules(build.by_kind.get("Module", []))
     resources = {res.ref.rkey: res for kind in ("Mapping", "TCPMapping") for res in build.by_kind.get(kind, [])}
+    memo = build.memo.resolved if build.memo is not None else None
+    if memo is not None:
+        memo.begin((defaults, build.settings))
     build.mappings = resolver_kind.apply_resolvers(build.mappings, resources, table=table, defaults=defaults,
-                                                   settings=build.settings, diag=build.diag)
+                                                   settings=build.settings, diag=build.diag, memo=memo)
     build.tcp_mappings = resolver_kind.apply_resolvers(build.tcp_mappings, resources, table=table,
-                                                       defaults=defaults, settings=build.settings, diag=build.diag)
+                                                       defaults=defaults, settings=build.settings, diag=build.diag,
+                                                       memo=memo)
 
 
 def _clusters(build: _Build) -> None:

@@ -133,3 +133,22 @@ def test_load_assignments_are_named_by_cluster_name(tmp_path: Path) -> None:
     assert [lb.endpoint.address.socket_address.address for g in assignment.endpoints for lb in g.lb_endpoints] == [
         "10.9.0.1"]
     assert snapshot.check_consistent() == []
+
+
+def test_a_publisher_reusing_chunks_across_memoised_compiles_writes_what_a_fresh_one_does(tmp_path: Path) -> None:
+    from diagd.compile import CompileMemo
+    from watt.formats.manifest import manifest_files
+
+    memo, settings = CompileMemo(), CompileSettings()
+    reused = Publisher(BaseLayout(str(tmp_path / "reused")))
+    docs = [mapping(f"m{i}", f"/m{i}/", "127.0.0.1:9001", timeout_ms=1000) for i in range(300)]
+    edits = [("m5", "/m5/", 2000), ("m5", "/moved/", 2000), ("m200", "/m200/", 7), ("m7", "/m7/", 1000)]
+    for step, (name, path, timeout) in enumerate(edits):
+        docs[int(name[1:])] = mapping(name, path, "127.0.0.1:9001", timeout_ms=timeout)
+        snapshot = snapshot_from_text(to_yaml(listener("l", 8080), host("h"), *docs))
+        manifest, stats = reused.publish(compile(snapshot, settings, memo).envoy, {"snapshot_seq": step})
+        fresh_layout = BaseLayout(str(tmp_path / f"fresh{step}"))
+        fresh, _ = Publisher(fresh_layout).publish(compile(snapshot, settings).envoy, {"snapshot_seq": step})
+        assert manifest == fresh
+        assert all(os.path.exists(os.path.join(reused.layout.envoy_dir, f)) for f in manifest_files(manifest))
+        assert step == 0 or stats.written < 6  # a changed route: its chunk, its virtual host, the listener

@@ -53,8 +53,9 @@ def render_envoy(gateway: Gateway, settings: CompileSettings, memo: CompileMemo 
     objects in the previous compile are reused (rendering depends only on those objects, the options, the settings
     and the external services, which add per-route auth and rate-limit settings)."""
     if memo is not None:
-        for cache in memo.caches():
-            cache.begin((gateway.options, settings, gateway.services))
+        context = (gateway.options, settings, gateway.services)
+        for cache in (memo.routes, memo.vhost_dicts, memo.cluster_dicts):
+            cache.begin(context)
     listeners = [render_listener(plan, gateway, settings) for plan in gateway.listeners]
     listeners.append(render_ready_listener(settings))
     config = EnvoyConfig(
@@ -64,8 +65,9 @@ def render_envoy(gateway: Gateway, settings: CompileSettings, memo: CompileMemo 
         clusters=tuple(_cluster(c, memo) for c in gateway.clusters),
     )
     if memo is not None:
-        for cache in memo.caches():
-            cache.end()
+        memo.routes.end(lambda: {id(group) for group in gateway.groups})
+        memo.vhost_dicts.end()
+        memo.cluster_dicts.end()
     return config
 
 

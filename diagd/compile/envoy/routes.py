@@ -181,11 +181,11 @@ def _route(gateway: Gateway, variant: RouteVariant, memo: CompileMemo) -> dict[s
     return memo.routes.get(key, group, build)
 
 
-def _virtual_host(gateway: Gateway, vhost: VirtualHost, memo: CompileMemo) -> dict[str, Any]:
-    def build() -> dict[str, Any]:
-        return {"name": vhost.name, "domains": list(vhost.domains),
-                "routes": [_route(gateway, variant, memo) for variant in vhost.routes]}
-    return memo.vhost_dicts.get(id(vhost), vhost, build)
+def _virtual_host(gateway: Gateway, config: str, vhost: VirtualHost, memo: CompileMemo) -> dict[str, Any]:
+    groups = tuple(map(gateway.group_index.__getitem__, vhost.group_ids))
+    head = {"name": vhost.name, "domains": list(vhost.domains)}
+    return memo.vhost_dicts.get((config, vhost.name), vhost.routes, groups, head,
+                                lambda i: _route(gateway, vhost.routes[i], memo))
 
 
 def render_route_configs(gateway: Gateway, memo: CompileMemo | None = None) -> tuple[dict[str, Any], ...]:
@@ -198,5 +198,5 @@ def render_route_configs(gateway: Gateway, memo: CompileMemo | None = None) -> t
         for chain in plan.chains:
             if chain.tcp is None and chain.route_config not in configs:  # chains may share one (see plan)
                 configs[chain.route_config] = {"name": chain.route_config, "virtual_hosts": [
-                    _virtual_host(gateway, vh, own) for vh in chain.virtual_hosts]}
+                    _virtual_host(gateway, chain.route_config, vh, own) for vh in chain.virtual_hosts]}
     return tuple(configs[name] for name in sorted(configs))

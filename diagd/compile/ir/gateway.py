@@ -45,6 +45,10 @@ class VirtualHost:
     host: str  # the Host's rkey
     routes: tuple[RouteVariant, ...]
     sources: frozenset[str] = field(default=frozenset(), repr=False, compare=False, metadata=DERIVED)  # Mapping rkeys
+    group_ids: tuple[str, ...] = field(init=False, repr=False, compare=False, metadata=DERIVED)  # per route
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "group_ids", tuple([variant.group for variant in self.routes]))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -10,7 +10,6 @@ and none is unweighted, the rest of the traffic falls through to later routes.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -64,25 +63,34 @@ def build_groups(mappings: Iterable[HttpMapping], clusters: Mapping[Upstream, st
     """Group Mappings, assign shares, and order groups by Emissary's route weight (most specific first).
 
     With a memo, a group whose members (the same Mapping objects, the same clusters) are unchanged is reused, and
-    the order is re-sorted only when the set of groups changed (a group's weight follows from its identity).
+    the previous order is kept, or patched when few groups came or went (a group's weight follows from its
+    identity, so the groups that stayed keep their relative order).
     """
-    buckets: dict[tuple[object, ...], list[HttpMapping]] = {}
+    buckets: dict[str, list[HttpMapping]] = {}
     for mapping in mappings:
-        buckets.setdefault(mapping.identity, []).append(mapping)
-    groups: dict[str, RouteGroup] = {}
-    for identity, members in buckets.items():
-        if memo is None:
-            group = _group(identity, members, clusters, diag)
+        bucket = buckets.get(mapping.group_id)
+        if bucket is None:
+            buckets[mapping.group_id] = [mapping]
         else:
-            check = (*members, *[clusters.get(m.upstream, "") for m in members])
-            group = memo.groups.get(identity, diag, lambda m, child: _group(m[0].identity, m, clusters, child),
-                                    members, check=check)
+            bucket.append(mapping)
+    groups: dict[str, RouteGroup] = {}
+
+    def make(members: list[HttpMapping], child: Diagnostics) -> RouteGroup | None:
+        return _group(members, clusters, child)
+    for group_id, members in buckets.items():
+        if memo is None:
+            group = make(members, diag)
+        else:
+            only = members[0]
+            check = (only, clusters.get(only.upstream, "")) if len(members) == 1 else \
+                (*members, *[clusters.get(m.upstream, "") for m in members])
+            group = memo.groups.get(group_id, diag, make, members, check=check)
         if group is not None:
             groups[group.group_id] = group
     if memo is None:
         return _ordered(groups)
-    order = memo.group_order.get(frozenset(groups), lambda: tuple(g.group_id for g in _ordered(groups)))
-    return tuple(groups[group_id] for group_id in order)
+    order = memo.group_order.update(groups, lambda gs: [g.group_id for g in _ordered(gs)], _precedes)
+    return tuple(map(groups.__getitem__, order))
 
 
 def _ordered(groups: Mapping[str, RouteGroup]) -> tuple[RouteGroup, ...]:
@@ -91,7 +99,12 @@ def _ordered(groups: Mapping[str, RouteGroup]) -> tuple[RouteGroup, ...]:
     return tuple(ordered)
 
 
-def _group(identity: tuple[object, ...], members: list[HttpMapping], clusters: Mapping[Upstream, str],
+def _precedes(a: RouteGroup, b: RouteGroup) -> bool:
+    """Whether ``a`` comes before ``b`` in ``_ordered`` (decided by it, so the two never disagree)."""
+    return _ordered({a.group_id: a, b.group_id: b})[0] is a
+
+
+def _group(members: list[HttpMapping], clusters: Mapping[Upstream, str],
            diag: Diagnostics) -> RouteGroup | None:
     shadows = tuple(Shadow(m, clusters[m.upstream], 100 if m.weight is None else m.weight)
                     for m in members if m.shadow)
@@ -101,14 +114,10 @@ def _group(identity: tuple[object, ...], members: list[HttpMapping], clusters: M
             diag.notice(shadow.mapping.ref, "ShadowWithoutRoute", f"shadow Mapping {shadow.mapping.ref.name} has "
                         "no other Mapping with the same match to mirror; it gets no traffic")
         return None
-    group = _make_group(identity, routed, clusters, diag)
+    group = _make_group(routed, clusters, diag)
     if group is not None and shadows:
         group = dataclasses.replace(group, shadows=shadows)
     return group
-
-
-def _group_id(identity: tuple[object, ...]) -> str:
-    return hashlib.sha1(repr(identity).encode("utf-8")).hexdigest()
 
 
 def _consistent(members: list[HttpMapping], diag: Diagnostics) -> list[HttpMapping]:
@@ -141,9 +150,9 @@ def _single_redirect(members: list[HttpMapping], diag: Diagnostics) -> list[Http
     return [first]
 
 
-def _make_group(identity: tuple[object, ...], members: list[HttpMapping], clusters: Mapping[Upstream, str],
+def _make_group(members: list[HttpMapping], clusters: Mapping[Upstream, str],
                 diag: Diagnostics) -> RouteGroup | None:
-    group_id = _group_id(identity)
+    group_id = members[0].group_id
     if len(members) == 1:
         only = members[0]
         return RouteGroup(group_id, (GroupMember(only, clusters.get(only.upstream, ""), None),))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -62,8 +64,10 @@ class HttpMapping:
     match_headers: tuple[HeaderMatch, ...] = field(init=False, repr=False, compare=False, metadata=DERIVED)
     weight_key: tuple[object, ...] = field(init=False, repr=False, compare=False, metadata=DERIVED)
     identity: tuple[object, ...] = field(init=False, repr=False, compare=False, metadata=DERIVED)
+    group_id: str = field(init=False, repr=False, compare=False, metadata=DERIVED)  # names ``identity``
     attach_kind: tuple[str | None, bool, tuple[tuple[str, str], ...]] = field(init=False, repr=False, compare=False,
                                                                             metadata=DERIVED)
+    is_acme_challenge: bool = field(init=False, repr=False, compare=False, metadata=DERIVED)  # always routed
 
     def __post_init__(self) -> None:
         extra = [self.authority] if self.authority is not None else []
@@ -74,8 +78,11 @@ class HttpMapping:
         object.__setattr__(self, "match_headers", headers)
         object.__setattr__(self, "weight_key", self._route_weight(headers))
         object.__setattr__(self, "identity", self._group_identity(headers))
+        object.__setattr__(self, "group_id", hashlib.sha1(repr(self.identity).encode("utf-8")).hexdigest())
         # What decides which Hosts take this Mapping (see ir.attach): hostname, internal, labels.
         object.__setattr__(self, "attach_kind", (self.hostname, self.internal, tuple(sorted(self.labels.items()))))
+        object.__setattr__(self, "is_acme_challenge", self.path.kind is PathKind.PREFIX
+                           and self.path.value.startswith(ACME_CHALLENGE_PREFIX))
 
     def _route_weight(self, headers: tuple[HeaderMatch, ...]) -> tuple[object, ...]:
         """Emissary's ordering key: precedence, prefix length, header and query weight, then tie-breakers."""
@@ -105,6 +112,3 @@ class HttpMapping:
     def group_identity(self) -> tuple[object, ...]:
         return self.identity
 
-    @property
-    def is_acme_challenge(self) -> bool:
-        return self.path.kind is PathKind.PREFIX and self.path.value.startswith(ACME_CHALLENGE_PREFIX)

@@ -6,6 +6,7 @@ import functools
 import hashlib
 import heapq
 from collections.abc import Iterator, Mapping
+from typing import Any
 
 from diagd.compile.ir.attach import host_takes, listener_takes_host
 from diagd.compile.ir.gateway import FilterChain, ListenerPlan, RouteAction, RouteVariant, VirtualHost
@@ -59,6 +60,7 @@ def _variants(model: SecurityModel, insecure: InsecureAction,
 
 
 _Kind = tuple[str | None, bool, tuple[tuple[str, str], ...]]  # hostname, internal, labels
+_Shape = tuple[str, int, bool, str]  # group_id, member index, ACME challenge, the Mapping's rkey
 
 
 class _Attachments:
@@ -66,7 +68,7 @@ class _Attachments:
     members are indexed by kind once, so each Host costs one decision per distinct kind plus its own routes.
 
     With a memo, decisions are remembered per (Host fingerprint, kind), and a virtual host is rebuilt only when the
-    kinds its Host takes, or the member objects of those kinds, changed.
+    kinds its Host takes, or the shape of those kinds' members (see ``check``), changed.
     """
 
     def __init__(self, groups: tuple[RouteGroup, ...], strict: bool, memo: CompileMemo | None) -> None:
@@ -74,42 +76,78 @@ class _Attachments:
         self.strict = strict
         self.memo = memo
         self.by_kind: dict[_Kind, list[tuple[int, int]]] = {}
-        self.members: dict[_Kind, list[GroupMember]] = {}
+        self.everything: list[tuple[int, int]] = []  # every (group, member) in route order
         self.labels: dict[_Kind, Mapping[str, str]] = {}
-        self._takes: dict[object, bool] = {}
+        self._taken: dict[object, tuple[tuple[_Kind, ...], tuple[_Kind, ...]]] = {}
+        # Equal RouteVariants are one object across compiles, so rendering can tell unchanged routes by identity.
+        self.variants: dict[tuple[str, int, str], RouteVariant] = memo.variants if memo is not None else {}
+        self._decided = False
+        shapes: dict[_Kind, list[_Shape]] = {}
         for gi, group in enumerate(groups):
+            group_id = group.group_id
             for mi, member in enumerate(group.members):
                 mapping = member.mapping
                 kind = mapping.attach_kind
-                self.by_kind.setdefault(kind, []).append((gi, mi))
-                self.members.setdefault(kind, []).append(member)
-                self.labels.setdefault(kind, mapping.labels)
+                positions = self.by_kind.get(kind)
+                if positions is None:
+                    positions = self.by_kind[kind] = []
+                    shapes[kind] = []
+                    self.labels[kind] = mapping.labels
+                positions.append(position := (gi, mi))
+                self.everything.append(position)
+                shapes[kind].append((group_id, mi, mapping.is_acme_challenge, mapping.ref.rkey))
+        self.shapes = {kind: tuple(shape) for kind, shape in shapes.items()}
+        self.kinds = tuple(self.by_kind)
 
     def kinds_for(self, host: Host) -> tuple[_Kind, ...]:
+        """The kinds ``host`` takes: as in the previous compile when neither the kinds nor the Host's fingerprint
+        changed, else decided per kind (each decision remembered per fingerprint and kind)."""
         fingerprint = (host.hostname, tuple(sorted(host.mapping_selector.items())) if host.mapping_selector else None)
-        previous = self.memo.takes if self.memo is not None else {}
-        taken = []
-        for kind in self.by_kind:
-            key = (fingerprint, kind)
-            decision = previous.get(key)
-            if decision is None:
-                decision = host_takes(host, kind[0], self.labels[kind], internal=kind[1], strict=self.strict)
-            self._takes[key] = decision
-            if decision:
-                taken.append(kind)
-        return tuple(taken)
+        memo = self.memo
+        previous = memo.taken.get(fingerprint) if memo is not None else None
+        if previous is not None and previous[0] == self.kinds:
+            taken = previous[1]
+        else:
+            decisions: dict[tuple[Any, Any], bool] = memo.takes if memo is not None else {}
+            taken = tuple(kind for kind in self.kinds if self._decide(decisions, fingerprint, host, kind))
+        self._taken[fingerprint] = (self.kinds, taken)
+        return taken
+
+    def _decide(self, decisions: dict[tuple[Any, Any], bool], fingerprint: object, host: Host, kind: _Kind) -> bool:
+        key = (fingerprint, kind)
+        decision = decisions.get(key)
+        if decision is None:
+            decision = decisions[key] = host_takes(host, kind[0], self.labels[kind], internal=kind[1],
+                                                   strict=self.strict)
+            self._decided = True
+        return decision
 
     def members_for(self, kinds: tuple[_Kind, ...]) -> Iterator[tuple[int, int]]:
         """(group, member) positions of these kinds, in global route order."""
+        if len(kinds) == len(self.by_kind):  # a Host that takes every Mapping (a catch-all) takes them in order
+            return iter(self.everything)
         return heapq.merge(*(self.by_kind[kind] for kind in kinds))
 
     def check(self, kinds: tuple[_Kind, ...]) -> tuple[object, ...]:
-        """What a virtual host is made of: the kinds its Host takes and their members (compared by identity)."""
-        return (*kinds, *[member for kind in kinds for member in self.members[kind]])
+        """What a virtual host's IR is made of: the kinds its Host takes and, for each, its members' group, position,
+        ACME flag and source. A change inside a Mapping that leaves these alone (a timeout, a rewrite, a weight)
+        keeps the virtual host as it is; its routes are rendered from the new groups."""
+        return (*kinds, *[self.shapes[kind] for kind in kinds])
 
     def finish(self) -> None:
-        if self.memo is not None:
-            self.memo.takes = self._takes
+        """Keep what this compile used: the kinds per Host, and (after new decisions) the decisions that can still
+        be asked for."""
+        memo = self.memo
+        if memo is None:
+            return
+        memo.taken = self._taken
+        if len(memo.variants) > memo.variants_pruned * 6 // 5 + 64:
+            live = {group.group_id for group in self.groups}
+            memo.variants = {key: v for key, v in memo.variants.items() if key[0] in live}
+            memo.variants_pruned = len(memo.variants)
+        if self._decided:
+            memo.takes = {key: decision for key, decision in memo.takes.items()
+                          if key[0] in self._taken and key[1] in self.by_kind}
 
 
 def plan_listeners(listeners: tuple[Listener, ...], hosts: tuple[Host, ...], groups: tuple[RouteGroup, ...],
@@ -210,8 +248,8 @@ def _virtual_host(listener: Listener, host: Host, attachments: _Attachments, sch
     memo = attachments.memo
     if memo is None:
         return _build_virtual_host(listener, host, attachments, scheme, kinds)
-    key = (listener.security_model, listener.l7_depth, scheme, host.ref.rkey, host.name, host.hostname,
-           host.insecure_action)  # not the Listener's name: equal chains of two Listeners share their virtual hosts
+    key = (listener.security_model, listener.l7_depth, scheme, host.ref.rkey, host.name, host.namespace,
+           host.hostname, host.insecure_action)  # not the Listener's name: equal chains of two Listeners share their virtual hosts
     vhost = memo.vhosts.get(key, Diagnostics(), lambda k, _: _build_virtual_host(listener, host, attachments, scheme, k),
                             kinds, check=attachments.check(kinds))
     assert isinstance(vhost, VirtualHost)
@@ -224,13 +262,20 @@ def _build_virtual_host(listener: Listener, host: Host, attachments: _Attachment
     sources: set[str] = set()
     groups = attachments.groups
     model, insecure = listener.security_model, host.insecure_action
+    by_acme = {acme: [(xfp, action, f"{xfp}:{action.value}") for xfp, action in
+                      route_variants(model, insecure, acme, scheme=scheme)] for acme in (False, True)}
+    pool = attachments.variants
     for gi, mi in attachments.members_for(kinds):
         group = groups[gi]
         mapping = group.members[mi].mapping
-        variants = route_variants(model, insecure, mapping.is_acme_challenge, scheme=scheme)
+        variants = by_acme[mapping.is_acme_challenge]
         if variants:
-            routes.extend(RouteVariant(group=group.group_id, member=mi, xfp=xfp, action=action)
-                          for xfp, action in variants)
+            group_id = group.group_id
+            for xfp, action, case in variants:
+                variant = pool.get(key := (group_id, mi, case))
+                if variant is None:
+                    variant = pool[key] = RouteVariant(group=group_id, member=mi, xfp=xfp, action=action)
+                routes.append(variant)
             sources.add(mapping.ref.rkey)
     return VirtualHost(name=f"{host.name}.{host.namespace}", hostname=host.hostname, domains=(host.hostname,),
                        host=host.ref.rkey, routes=tuple(routes), sources=frozenset(sources))

@@ -18,7 +18,7 @@ GATEWAY_API_GROUP = "gateway.networking.k8s.io"
 
 
 def _is_gateway_api(body: object) -> bool:
-    api_version = body.get("apiVersion") if isinstance(body, Mapping) else None
+    api_version = body.get("apiVersion") if type(body) is dict or isinstance(body, Mapping) else None
     return isinstance(api_version, str) and api_version.startswith(GATEWAY_API_GROUP + "/")
 
 

@@ -21,6 +21,7 @@ from diagd.compile.ir.cluster import Discovery, Upstream
 from diagd.compile.ir.mapping import HttpMapping
 from diagd.compile.ir.tcp import TcpMapping
 from diagd.compile.kinds.resources import Resource
+from diagd.compile.memo import MemoTable
 from diagd.compile.model.problems import Diagnostics
 from diagd.compile.model.settings import CompileSettings
 
@@ -86,28 +87,43 @@ def _endpoint_upstream(upstream: Upstream, settings: CompileSettings, own_namesp
 
 def apply_resolvers(mappings: Sequence[M], resources: Mapping[str, Resource], *,
                     table: Mapping[str, Resolution], defaults: ResolverDefaults, settings: CompileSettings,
-                    diag: Diagnostics) -> list[M]:
+                    diag: Diagnostics, memo: MemoTable | None = None) -> list[M]:
     """Mappings (or TCPMappings) with their resolver applied; one naming an unknown resolver is dropped with an
-    error."""
+    error. With a memo, a Mapping object resolved the same way as in the previous compile gives the same object
+    back (an endpoint resolver replaces the upstream, and downstream memos compare Mappings by identity)."""
     out: list[M] = []
     for mapping in mappings:
-        res = resources.get(mapping.ref.rkey)
-        name = res.spec.get("resolver") if res is not None else None
-        name = name if isinstance(name, str) and name else defaults.resolver
-        resolution = table.get(name)
         if isinstance(mapping, HttpMapping) and mapping.internal:  # probe and diag routes are not the user's
             out.append(mapping)
             continue
-        if resolution is None:
-            diag.error(mapping.ref, "NoSuchResolver", f"resolver {name!r} is not defined; this "
-                       f"{mapping.ref.kind} is not routed")
+        res = resources.get(mapping.ref.rkey)
+        given = res.spec.get("resolver") if res is not None else None
+        name: str = given if isinstance(given, str) and given else defaults.resolver
+        resolution: Resolution | None = table.get(name)
+        if resolution is not None and resolution is not Resolution.ENDPOINT and not mapping.upstream.health_checks:
+            out.append(mapping)  # nothing to change
             continue
-        upstream = mapping.upstream
-        if resolution is Resolution.ENDPOINT and upstream.discovery is not Discovery.STATIC:
-            upstream = _endpoint_upstream(upstream, settings, defaults.own_namespace_services)
-        upstream = _health_checks_for_eds(upstream, mapping, name, diag)
-        out.append(mapping if upstream is mapping.upstream else dataclasses.replace(mapping, upstream=upstream))
+
+        def resolve(m: M, child: Diagnostics, name: str = name, resolution: Resolution | None = resolution) -> M | None:
+            return _resolved(m, name, resolution, defaults, settings, child)
+        resolved = resolve(mapping, diag) if memo is None else \
+            memo.get(id(mapping), diag, resolve, mapping, check=(mapping, name, resolution))
+        if resolved is not None:
+            out.append(resolved)
     return out
+
+
+def _resolved(mapping: M, name: str, resolution: Resolution | None, defaults: ResolverDefaults,
+              settings: CompileSettings, diag: Diagnostics) -> M | None:
+    if resolution is None:
+        diag.error(mapping.ref, "NoSuchResolver", f"resolver {name!r} is not defined; this "
+                   f"{mapping.ref.kind} is not routed")
+        return None
+    upstream = mapping.upstream
+    if resolution is Resolution.ENDPOINT and upstream.discovery is not Discovery.STATIC:
+        upstream = _endpoint_upstream(upstream, settings, defaults.own_namespace_services)
+    upstream = _health_checks_for_eds(upstream, mapping, name, diag)
+    return mapping if upstream is mapping.upstream else dataclasses.replace(mapping, upstream=upstream)
 
 
 def _health_checks_for_eds(upstream: Upstream, mapping: HttpMapping | TcpMapping, resolver: str,

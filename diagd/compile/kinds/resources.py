@@ -6,6 +6,8 @@ deduplicated, in a canonical order (by where it came from), so that input order 
 
 from __future__ import annotations
 
+import operator
+
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,18 +49,21 @@ class Resource:
     labels: Mapping[str, str] = field(default_factory=dict)
     annotations: Mapping[str, str] = field(default_factory=dict)
     key: str | None = None  # the source object's content key (see SourceObject.key)
+    # The ref's, as attributes: read for every resource of every compile.
+    kind: str = field(init=False, repr=False, compare=False)
+    name: str = field(init=False, repr=False, compare=False)
+    namespace: str = field(init=False, repr=False, compare=False)
+    identity: tuple[str, str, str] = field(init=False, repr=False, compare=False)
 
-    @property
-    def kind(self) -> str:
-        return self.ref.kind
+    def __post_init__(self) -> None:
+        ref = self.ref
+        object.__setattr__(self, "kind", ref.kind)
+        object.__setattr__(self, "name", ref.name)
+        object.__setattr__(self, "namespace", ref.namespace)
+        object.__setattr__(self, "identity", (ref.kind, ref.namespace, ref.name))
 
-    @property
-    def name(self) -> str:
-        return self.ref.name
 
-    @property
-    def namespace(self) -> str:
-        return self.ref.namespace
+_ORDER = operator.attrgetter("location.order")
 
 
 def collect_resources(snapshot: Snapshot, settings: CompileSettings, diag: Diagnostics,
@@ -67,10 +72,10 @@ def collect_resources(snapshot: Snapshot, settings: CompileSettings, diag: Diagn
     for invalid in snapshot.invalid:
         ref = _ref_for(invalid.location, kind="File", name=invalid.location.file or "?", namespace="")
         diag.error(ref, invalid.reason, invalid.message)
-    ordered = sorted(snapshot.objects, key=lambda obj: obj.location.sort_key())
+    ordered = sorted(snapshot.objects, key=_ORDER)
     kept: dict[tuple[str, str, str], Resource] = {}
     for resource in _normalised(ordered, settings, diag, memo):
-        identity = (resource.kind, resource.namespace, resource.name)
+        identity = resource.identity
         first = kept.get(identity)
         if first is not None:
             diag.error(resource.ref, "DuplicateName",

@@ -69,7 +69,7 @@ from hypothesis import strategies as st  # noqa: E402
 
 HOSTNAMES = ["*", "a.example.com", "b.example.com", "*.example.com"]
 edits = st.lists(st.tuples(
-    st.sampled_from(["add", "change", "remove", "canary", "host", "module"]),
+    st.sampled_from(["add", "change", "move", "acme", "endpoint", "remove", "canary", "host", "module"]),
     st.integers(min_value=0, max_value=7),
     st.sampled_from(HOSTNAMES),
     st.integers(min_value=0, max_value=100)), min_size=1, max_size=12)
@@ -80,6 +80,13 @@ def _apply(state: dict[str, dict[str, Any]], edit: tuple[str, int, str, int]) ->
     if what == "add" or what == "change":
         state[f"m{i}"] = mapping(f"m{i}", f"/p{i % 4}/", f"127.0.0.1:{9000 + n % 3}", hostname=hostname,
                                  timeout_ms=1000 + n)
+    elif what == "move":  # a new path: its group leaves the route order and another joins it
+        state[f"m{i}"] = mapping(f"m{i}", f"/q{n % 5}/x{'y' * (n % 3)}/", "127.0.0.1:9000", hostname=hostname)
+    elif what == "acme":
+        state[f"m{i}"] = mapping(f"m{i}", f"/.well-known/acme-challenge/{n % 2}", "127.0.0.1:9000",
+                                 hostname=hostname)
+    elif what == "endpoint":  # an endpoint resolver gives the Mapping a new upstream
+        state[f"m{i}"] = mapping(f"m{i}", f"/p{i % 4}/", f"svc{n % 2}:80", hostname=hostname, resolver="endpoint")
     elif what == "remove":
         state.pop(f"m{i}", None)
     elif what == "canary":
