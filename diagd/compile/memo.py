@@ -239,6 +239,7 @@ class CompileMemo:
     routes: RouteCache[dict[str, Any]] = field(default_factory=RouteCache)  # rendered Envoy routes
     vhost_dicts: RenderedVhosts = field(default_factory=RenderedVhosts)  # rendered virtual hosts
     variants: dict[Any, Any] = field(default_factory=dict)  # interned RouteVariants (see ir.plan)
+    upstreams: dict[Any, Any] = field(default_factory=dict)  # interned Upstreams of parsed Mappings
     variants_pruned: int = 0
     cluster_dicts: OwnedCache[dict[str, Any]] = field(default_factory=OwnedCache)
 

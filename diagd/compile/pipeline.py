@@ -188,8 +188,16 @@ def _mappings(build: _Build) -> None:
     table = build.memo.mappings if build.memo is not None else None
     if table is not None:
         table.begin((ctx.settings, ctx.options, ctx.tls_contexts))
+    upstreams = build.memo.upstreams if build.memo is not None else None
+
     def parse(res: Resource, diag: Diagnostics) -> HttpMapping | None:
-        return mapping_kind.parse(res, ctx, diag)
+        mapping = mapping_kind.parse(res, ctx, diag)
+        if mapping is None or upstreams is None:
+            return mapping
+        # Equal upstreams as one object: the Mappings of a service then share it, and the dicts of later steps
+        # (clusters, groups) find it by identity instead of comparing every field.
+        upstream = upstreams.setdefault(mapping.upstream, mapping.upstream)
+        return mapping if upstream is mapping.upstream else dataclasses.replace(mapping, upstream=upstream)
 
     for res in build.by_kind.get("Mapping", []):
         mapping = parse(res, build.diag) if table is None else table.get(res.key, build.diag, parse, res)
@@ -233,6 +241,8 @@ def _clusters(build: _Build) -> None:
     if build.memo is not None:
         build.memo.clusters.begin(None)
     build.clusters, build.cluster_names = assign_clusters(users, build.memo)
+    if build.memo is not None and len(build.memo.upstreams) > len(build.cluster_names) * 6 // 5 + 64:
+        build.memo.upstreams = {m.upstream: m.upstream for m in build.mappings}  # forget those no longer used
     build.services = build.services.with_clusters(build.cluster_names)
 
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from diagd.compile.ir.cluster import Upstream
-from diagd.compile.ir.mapping import HttpMapping
+from diagd.compile.ir.mapping import DERIVED, AttachKind, HttpMapping
 from diagd.compile.memo import CompileMemo
 from diagd.compile.model.problems import Diagnostics
 
@@ -52,6 +52,14 @@ class RouteGroup:
     group_id: str
     members: tuple[GroupMember, ...]
     shadows: tuple[Shadow, ...] = ()
+    # Per member: its attach kind, its index, and its shape (group_id, index, ACME flag, rkey); see ir.plan.
+    attachments: tuple[tuple[AttachKind, int, tuple[str, int, bool, str]], ...] = field(
+        init=False, repr=False, compare=False, metadata=DERIVED)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "attachments", tuple(
+            (m.mapping.attach_kind, mi, (self.group_id, mi, m.mapping.is_acme_challenge, m.mapping.ref.rkey))
+            for mi, m in enumerate(self.members)))
 
     @property
     def weight(self) -> tuple[object, ...]:

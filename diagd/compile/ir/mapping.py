@@ -12,8 +12,9 @@ from diagd.compile.ir.matches import HeaderMatch, PathKind, PathMatch, QueryMatc
 from diagd.compile.ir.policies import CorsPolicy, HeaderToAdd, LabelGroup, Redirect, RetryPolicy
 from diagd.compile.model.problems import ResourceRef
 
-__all__ = ["RegexRewrite", "HttpMapping", "ACME_CHALLENGE_PREFIX", "DERIVED"]
+__all__ = ["RegexRewrite", "HttpMapping", "ACME_CHALLENGE_PREFIX", "DERIVED", "AttachKind"]
 
+AttachKind = tuple[str | None, bool, tuple[tuple[str, str], ...]]  # hostname, internal, labels (see ir.attach)
 DERIVED = {"derived": True}  # dataclass field metadata: computed from other fields, left out of the IR JSON
 
 ACME_CHALLENGE_PREFIX = "/.well-known/acme-challenge/"
@@ -65,8 +66,7 @@ class HttpMapping:
     weight_key: tuple[object, ...] = field(init=False, repr=False, compare=False, metadata=DERIVED)
     identity: tuple[object, ...] = field(init=False, repr=False, compare=False, metadata=DERIVED)
     group_id: str = field(init=False, repr=False, compare=False, metadata=DERIVED)  # names ``identity``
-    attach_kind: tuple[str | None, bool, tuple[tuple[str, str], ...]] = field(init=False, repr=False, compare=False,
-                                                                            metadata=DERIVED)
+    attach_kind: AttachKind = field(init=False, repr=False, compare=False, metadata=DERIVED)
     is_acme_challenge: bool = field(init=False, repr=False, compare=False, metadata=DERIVED)  # always routed
 
     def __post_init__(self) -> None:

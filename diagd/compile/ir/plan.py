@@ -13,7 +13,7 @@ from diagd.compile.ir.gateway import FilterChain, ListenerPlan, RouteAction, Rou
 from diagd.compile.ir.groups import GroupMember, RouteGroup
 from diagd.compile.ir.host import Host, InsecureAction
 from diagd.compile.ir.listener import Listener, SecurityModel
-from diagd.compile.ir.mapping import HttpMapping
+from diagd.compile.ir.mapping import AttachKind
 from diagd.compile.ir.tls import TLSContext
 from diagd.compile.memo import CompileMemo
 from diagd.compile.model.problems import Diagnostics
@@ -59,7 +59,7 @@ def _variants(model: SecurityModel, insecure: InsecureAction,
         yield None, RouteAction.REDIRECT_HTTPS
 
 
-_Kind = tuple[str | None, bool, tuple[tuple[str, str], ...]]  # hostname, internal, labels
+_Kind = AttachKind
 _Shape = tuple[str, int, bool, str]  # group_id, member index, ACME challenge, the Mapping's rkey
 
 
@@ -83,19 +83,18 @@ class _Attachments:
         self.variants: dict[tuple[str, int, str], RouteVariant] = memo.variants if memo is not None else {}
         self._decided = False
         shapes: dict[_Kind, list[_Shape]] = {}
+        everything = self.everything
         for gi, group in enumerate(groups):
-            group_id = group.group_id
-            for mi, member in enumerate(group.members):
-                mapping = member.mapping
-                kind = mapping.attach_kind
+            for kind, mi, shape in group.attachments:
                 positions = self.by_kind.get(kind)
                 if positions is None:
                     positions = self.by_kind[kind] = []
                     shapes[kind] = []
-                    self.labels[kind] = mapping.labels
-                positions.append(position := (gi, mi))
-                self.everything.append(position)
-                shapes[kind].append((group_id, mi, mapping.is_acme_challenge, mapping.ref.rkey))
+                    self.labels[kind] = group.members[mi].mapping.labels
+                position = (gi, mi)
+                positions.append(position)
+                everything.append(position)
+                shapes[kind].append(shape)
         self.shapes = {kind: tuple(shape) for kind, shape in shapes.items()}
         self.kinds = tuple(self.by_kind)
 
