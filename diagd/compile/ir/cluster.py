@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import operator
+
 from dataclasses import dataclass, field, fields
 from enum import Enum
 
@@ -45,16 +47,26 @@ class Upstream:
     keepalive: Keepalive | None = None
     health_checks: tuple[HealthCheck, ...] = ()  # EDS clusters only (kinds/resolvers.py)
     more_endpoints: tuple[tuple[str, int], ...] = ()  # further (host, port)s of one cluster (several AuthServices)
-    # Computed once: an Upstream is hashed and sorted for every Mapping of every compile.
-    order: str = field(init=False, repr=False, compare=False, metadata={"derived": True})
+    # Computed once: an Upstream is hashed for every Mapping of every compile; its order is made when first read.
     _hash: int = field(init=False, repr=False, compare=False, metadata={"derived": True})
+    _order: str | None = field(init=False, default=None, repr=False, compare=False, metadata={"derived": True})
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "order", repr(self))
-        object.__setattr__(self, "_hash", hash(tuple(getattr(self, f.name) for f in fields(self) if f.compare)))
+        object.__setattr__(self, "_hash", hash(_compared(self)))
 
     def __hash__(self) -> int:
         return self._hash
+
+    @property
+    def order(self) -> str:
+        """A total order of distinct upstreams."""
+        if self._order is None:
+            object.__setattr__(self, "_order", repr(self))
+        assert self._order is not None
+        return self._order
+
+
+_compared = operator.attrgetter(*(f.name for f in fields(Upstream) if f.compare))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -141,8 +141,9 @@ def parse(res: Resource, ctx: KindContext, diag: Diagnostics) -> HttpMapping | N
     host_rewrite = fields.string("host_rewrite")
     shadow = fields.boolean("shadow")
     upstream = upstream_for(fields, res, ctx, marker="shadow" if shadow else "", host_rewrite=host_rewrite)
-    if upstream is not None:
-        upstream = dataclasses.replace(upstream, health_checks=health_checks(fields, http2=upstream.http2))
+    checks = health_checks(fields, http2=upstream.http2) if upstream is not None else ()
+    if upstream is not None and checks:
+        upstream = dataclasses.replace(upstream, health_checks=checks)
     redirect = redirect_for(fields, upstream.service if upstream is not None else None)
     options = route_options(fields, ctx.options.defaults,
                             linkerd_host=f"{upstream.host}:{upstream.port}" if upstream is not None else None)
