@@ -7,6 +7,7 @@ still finish reading the previous one.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -170,12 +171,11 @@ class Publisher:
         return not unchanged
 
     def _collect_garbage(self, keep: set[str]) -> None:
-        for name in os.listdir(self.layout.envoy_dir):
-            if name == os.path.basename(self.layout.manifest_file) or name in keep:
-                continue
+        envoy_dir = self.layout.envoy_dir
+        for name in set(os.listdir(envoy_dir)) - keep - {os.path.basename(self.layout.manifest_file)}:
             if is_temp_name(name) or name.endswith(".json"):
                 try:
-                    os.unlink(os.path.join(self.layout.envoy_dir, name))
+                    os.unlink(os.path.join(envoy_dir, name))
                 except FileNotFoundError:
                     pass
 
@@ -193,10 +193,14 @@ def route_chunks(routes: Any) -> list[list[Any]]:
     current: list[Any] = []
     for route in routes:
         current.append(route)
-        name = str(route.get("name", "")).encode("utf-8")
-        if zlib.crc32(name) % CHUNK_MODULUS == 0 or len(current) >= MAX_CHUNK:
+        if _ends_chunk(str(route.get("name", ""))) or len(current) >= MAX_CHUNK:
             chunks.append(current)
             current = []
     if current:
         chunks.append(current)
     return chunks
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def _ends_chunk(name: str) -> bool:
+    return zlib.crc32(name.encode("utf-8")) % CHUNK_MODULUS == 0
