@@ -240,6 +240,7 @@ class CompileMemo:
     vhost_dicts: RenderedVhosts = field(default_factory=RenderedVhosts)  # rendered virtual hosts
     variants: dict[Any, Any] = field(default_factory=dict)  # interned RouteVariants (see ir.plan)
     upstreams: dict[Any, Any] = field(default_factory=dict)  # interned Upstreams of parsed Mappings
+    plan_index: tuple[list[Any], Any] | None = None  # the groups' attachments and their index (see ir.plan)
     variants_pruned: int = 0
     cluster_dicts: OwnedCache[dict[str, Any]] = field(default_factory=OwnedCache)
 

@@ -6,6 +6,7 @@ import functools
 import hashlib
 import heapq
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from diagd.compile.ir.attach import host_takes, listener_takes_host
@@ -75,27 +76,13 @@ class _Attachments:
         self.groups = groups
         self.strict = strict
         self.memo = memo
-        self.by_kind: dict[_Kind, list[tuple[int, int]]] = {}
-        self.everything: list[tuple[int, int]] = []  # every (group, member) in route order
-        self.labels: dict[_Kind, Mapping[str, str]] = {}
         self._taken: dict[object, tuple[tuple[_Kind, ...], tuple[_Kind, ...]]] = {}
         # Equal RouteVariants are one object across compiles, so rendering can tell unchanged routes by identity.
         self.variants: dict[tuple[str, int, str], RouteVariant] = memo.variants if memo is not None else {}
         self._decided = False
-        shapes: dict[_Kind, list[_Shape]] = {}
-        everything = self.everything
-        for gi, group in enumerate(groups):
-            for kind, mi, shape in group.attachments:
-                positions = self.by_kind.get(kind)
-                if positions is None:
-                    positions = self.by_kind[kind] = []
-                    shapes[kind] = []
-                    self.labels[kind] = group.members[mi].mapping.labels
-                position = (gi, mi)
-                positions.append(position)
-                everything.append(position)
-                shapes[kind].append(shape)
-        self.shapes = {kind: tuple(shape) for kind, shape in shapes.items()}
+        index = _index_of(groups, memo)
+        self.by_kind, self.everything, self.labels, self.shapes = index.by_kind, index.everything, index.labels, \
+            index.shapes
         self.kinds = tuple(self.by_kind)
 
     def kinds_for(self, host: Host) -> tuple[_Kind, ...]:
@@ -147,6 +134,49 @@ class _Attachments:
         if self._decided:
             memo.takes = {key: decision for key, decision in memo.takes.items()
                           if key[0] in self._taken and key[1] in self.by_kind}
+
+
+@dataclass(frozen=True)
+class _Index:
+    """Group members by kind, in route order (see _Attachments)."""
+
+    by_kind: dict[_Kind, list[tuple[int, int]]]
+    everything: list[tuple[int, int]]  # every (group, member) in route order
+    labels: dict[_Kind, Mapping[str, str]]
+    shapes: dict[_Kind, tuple[_Shape, ...]]
+
+
+def _index_of(groups: tuple[RouteGroup, ...], memo: CompileMemo | None) -> _Index:
+    """The index of ``groups``; with a memo, the previous one while every group's attachments are equal (the same
+    groups in the same order with the same members' kinds and shapes: a route-level edit)."""
+    layout = [group.attachments for group in groups]
+    previous = memo.plan_index if memo is not None else None
+    if previous is not None and previous[0] == layout:
+        index: _Index = previous[1]
+        return index
+    index = _build_index(groups)
+    if memo is not None:
+        memo.plan_index = (layout, index)
+    return index
+
+
+def _build_index(groups: tuple[RouteGroup, ...]) -> _Index:
+    by_kind: dict[_Kind, list[tuple[int, int]]] = {}
+    everything: list[tuple[int, int]] = []
+    labels: dict[_Kind, Mapping[str, str]] = {}
+    shapes: dict[_Kind, list[_Shape]] = {}
+    for gi, group in enumerate(groups):
+        for kind, mi, shape in group.attachments:
+            positions = by_kind.get(kind)
+            if positions is None:
+                positions = by_kind[kind] = []
+                shapes[kind] = []
+                labels[kind] = group.members[mi].mapping.labels
+            position = (gi, mi)
+            positions.append(position)
+            everything.append(position)
+            shapes[kind].append(shape)
+    return _Index(by_kind, everything, labels, {kind: tuple(shape) for kind, shape in shapes.items()})
 
 
 def plan_listeners(listeners: tuple[Listener, ...], hosts: tuple[Host, ...], groups: tuple[RouteGroup, ...],
