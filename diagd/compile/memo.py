@@ -62,6 +62,16 @@ class MemoTable:
         result: R = entry[0]
         return result
 
+    def replay(self, diag: Diagnostics) -> None:
+        """The problems of every entry this compile uses, to ``diag``."""
+        for entry in self._used.values():
+            if entry[1]:
+                diag.extend(entry[1])
+
+    def keep_all(self) -> None:
+        """This compile uses every entry as it is (its step was skipped because its inputs are unchanged)."""
+        self._used = dict(self._entries)
+
     def end(self) -> None:
         self._entries = self._used
         self._used = {}
@@ -240,7 +250,10 @@ class CompileMemo:
     vhost_dicts: RenderedVhosts = field(default_factory=RenderedVhosts)  # rendered virtual hosts
     variants: dict[Any, Any] = field(default_factory=dict)  # interned RouteVariants (see ir.plan)
     upstreams: dict[Any, Any] = field(default_factory=dict)  # interned Upstreams of parsed Mappings
-    plan_index: tuple[list[Any], Any] | None = None  # the groups' attachments and their index (see ir.plan)
+    cluster_users: list[Any] | None = None  # what the clusters of the previous compile were made from
+    cluster_result: tuple[Any, Any] = ((), {})
+    plan_index: tuple[list[Any], Any] | None = None
+    group_state: Any = None  # see ir.groups.GroupState  # the groups' attachments and their index (see ir.plan)
     variants_pruned: int = 0
     cluster_dicts: OwnedCache[dict[str, Any]] = field(default_factory=OwnedCache)
 

@@ -238,11 +238,18 @@ def _clusters(build: _Build) -> None:
     users = [(m.upstream, m.ref) for m in build.mappings if m.redirect is None]
     users += [(m.upstream, m.ref) for m in build.tcp_mappings]
     users += list(build.services.upstreams())
-    if build.memo is not None:
-        build.memo.clusters.begin(None)
-    build.clusters, build.cluster_names = assign_clusters(users, build.memo)
-    if build.memo is not None and len(build.memo.upstreams) > len(build.cluster_names) * 6 // 5 + 64:
-        build.memo.upstreams = {m.upstream: m.upstream for m in build.mappings}  # forget those no longer used
+    memo = build.memo
+    if memo is not None and memo.cluster_users == users:  # the same upstreams for the same resources
+        memo.clusters.keep_all()
+        build.clusters, build.cluster_names = memo.cluster_result
+    else:
+        if memo is not None:
+            memo.clusters.begin(None)
+        build.clusters, build.cluster_names = assign_clusters(users, memo)
+        if memo is not None:
+            memo.cluster_users, memo.cluster_result = users, (build.clusters, build.cluster_names)
+    if memo is not None and len(memo.upstreams) > len(build.cluster_names) * 6 // 5 + 64:
+        memo.upstreams = {m.upstream: m.upstream for m in build.mappings}  # forget those no longer used
     build.services = build.services.with_clusters(build.cluster_names)
 
 

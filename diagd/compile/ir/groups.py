@@ -10,7 +10,9 @@ and none is unweighted, the rest of the traffic falls through to later routes.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+import itertools
+import operator
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from diagd.compile.ir.cluster import Upstream
@@ -66,14 +68,19 @@ class RouteGroup:
         return max(m.mapping.weight_key for m in self.members)
 
 
-def build_groups(mappings: Iterable[HttpMapping], clusters: Mapping[Upstream, str], diag: Diagnostics,
+def build_groups(mappings: list[HttpMapping], clusters: Mapping[Upstream, str], diag: Diagnostics,
                  memo: CompileMemo | None = None) -> tuple[RouteGroup, ...]:
     """Group Mappings, assign shares, and order groups by Emissary's route weight (most specific first).
 
     With a memo, a group whose members (the same Mapping objects, the same clusters) are unchanged is reused, and
     the previous order is kept, or patched when few groups came or went (a group's weight follows from its
-    identity, so the groups that stayed keep their relative order).
+    identity, so the groups that stayed keep their relative order). When only a few Mappings changed and each
+    stayed in its group, only their groups are made again (see ``_patched``).
     """
+    if memo is not None:
+        patched = _patched(mappings, clusters, diag, memo)
+        if patched is not None:
+            return patched
     buckets: dict[str, list[HttpMapping]] = {}
     for mapping in mappings:
         bucket = buckets.get(mapping.group_id)
@@ -82,23 +89,74 @@ def build_groups(mappings: Iterable[HttpMapping], clusters: Mapping[Upstream, st
         else:
             bucket.append(mapping)
     groups: dict[str, RouteGroup] = {}
-
-    def make(members: list[HttpMapping], child: Diagnostics) -> RouteGroup | None:
-        return _group(members, clusters, child)
     for group_id, members in buckets.items():
-        if memo is None:
-            group = make(members, diag)
-        else:
-            only = members[0]
-            check = (only, clusters.get(only.upstream, "")) if len(members) == 1 else \
-                (*members, *[clusters.get(m.upstream, "") for m in members])
-            group = memo.groups.get(group_id, diag, make, members, check=check)
+        group = _group(members, clusters, diag) if memo is None else _remembered(group_id, members, clusters, memo,
+                                                                                   diag)
         if group is not None:
             groups[group.group_id] = group
     if memo is None:
         return _ordered(groups)
     order = memo.group_order.update(groups, lambda gs: [g.group_id for g in _ordered(gs)], _precedes)
-    return tuple(map(groups.__getitem__, order))
+    result = tuple(map(groups.__getitem__, order))
+    memo.group_state = GroupState(mappings=list(mappings), clusters=clusters, buckets=buckets, result=result,
+                                  positions={group.group_id: i for i, group in enumerate(result)})
+    return result
+
+
+def _remembered(group_id: str, members: list[HttpMapping], clusters: Mapping[Upstream, str], memo: CompileMemo,
+                diag: Diagnostics) -> RouteGroup | None:
+    only = members[0]
+    check = (only, clusters.get(only.upstream, "")) if len(members) == 1 else \
+        (*members, *[clusters.get(m.upstream, "") for m in members])
+    group: RouteGroup | None = memo.groups.get(group_id, diag, lambda m, child: _group(m, clusters, child), members,
+                                               check=check)
+    return group
+
+
+@dataclass(frozen=True)
+class GroupState:
+    """What the previous compile grouped: its Mappings, the cluster names they were grouped with, its buckets and
+    its ordered groups with their positions."""
+
+    mappings: list[HttpMapping]
+    clusters: Mapping[Upstream, str]
+    buckets: dict[str, list[HttpMapping]]
+    result: tuple[RouteGroup, ...]
+    positions: dict[str, int]
+
+
+PATCH_LIMIT = 64  # changed Mappings beyond which grouping is done in full
+
+
+def _patched(mappings: list[HttpMapping], clusters: Mapping[Upstream, str], diag: Diagnostics,
+             memo: CompileMemo) -> tuple[RouteGroup, ...] | None:
+    """The previous groups with those of the changed Mappings made again, when the Mappings are the same objects
+    at the same positions except a few, each changed one kept its group, the cluster names are the very same,
+    and every remade group still exists. None when that is not so."""
+    state = memo.group_state
+    if state is None or state.clusters is not clusters or len(state.mappings) != len(mappings):
+        return None
+    changed = list(itertools.compress(range(len(mappings)), map(operator.is_not, state.mappings, mappings)))
+    if len(changed) > PATCH_LIMIT or any(state.mappings[i].group_id != mappings[i].group_id for i in changed):
+        return None
+    buckets: dict[str, list[HttpMapping]] = {}
+    for i in changed:
+        old, new = state.mappings[i], mappings[i]
+        bucket = buckets.setdefault(new.group_id, list(state.buckets[new.group_id]))
+        bucket[next(j for j, m in enumerate(bucket) if m is old)] = new
+    remade = {gid: _remembered(gid, members, clusters, memo, Diagnostics()) for gid, members in buckets.items()}
+    if any(group is None or gid not in state.positions for gid, group in remade.items()):
+        return None
+    memo.groups.keep_all()
+    memo.groups.replay(diag)
+    result = list(state.result)
+    for gid, group in remade.items():
+        assert group is not None
+        result[state.positions[gid]] = group
+    patched = tuple(result)
+    memo.group_state = dataclasses.replace(state, mappings=list(mappings), buckets={**state.buckets, **buckets},
+                                           result=patched)
+    return patched
 
 
 def _ordered(groups: Mapping[str, RouteGroup]) -> tuple[RouteGroup, ...]:
