@@ -8,19 +8,21 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger as GunicornLogger
 
-from diagd.settings import DiagdSettings
+from diagd.settings import DiagdSettings, ServeSettings
 from watt.formats.logs import configure_logging
 
 if TYPE_CHECKING:
     from diagd.k8s_status import StatusWriter
 
 # The app, the compiler and their libraries are imported in the worker (``load``) and by the offline commands, not
-# at module level: the gunicorn master never needs them, and importing them there would cost it ~12 MiB.
+# at module level: the gunicorn master never needs them, and importing them there would cost it ~17 MiB. The master
+# reads ServeSettings; the worker reads DiagdSettings, whose compiler settings import the compiler.
 
 __all__ = ["main"]
 
@@ -37,12 +39,13 @@ class _Logger(GunicornLogger):  # type: ignore[misc]
 class DiagdServer(BaseApplication):  # type: ignore[misc]
     """gunicorn with one gthread worker; the worker process owns the reconfig worker and the state."""
 
-    def __init__(self, settings: DiagdSettings) -> None:
-        self.settings = settings
+    def __init__(self, serve: ServeSettings, env: Mapping[str, str]) -> None:
+        self.serve = serve
+        self.env = env
         super().__init__()
 
     def load_config(self) -> None:
-        s = self.settings
+        s = self.serve
         for key, value in {
             "bind": [f"{s.bind_address}:{s.port}"], "workers": 1, "worker_class": "gthread", "threads": s.threads,
             "timeout": 120, "graceful_timeout": 5, "accesslog": None, "errorlog": "-", "logger_class": _Logger,
@@ -61,23 +64,23 @@ class DiagdServer(BaseApplication):  # type: ignore[misc]
         from diagd.state import CompiledState, StateHolder
         from diagd.watch import BaseDirWatch
 
-        configure_logging("diagd", level=self.settings.log_level, json_lines=self.settings.json_logging)
+        settings = DiagdSettings.from_env(self.env)
+        configure_logging("diagd", level=settings.log_level, json_lines=settings.json_logging)
         install_log_redaction()
-        layout = self.settings.layout
+        layout = settings.layout
         layout.ensure()
         holder = StateHolder(CompiledState(started=time.time()))
-        status = _status_writer(self.settings)
-        worker = ReconfigWorker(layout, self.settings.compile, holder, history=self.settings.history,
+        status = _status_writer(settings)
+        worker = ReconfigWorker(layout, settings.compile, holder, history=settings.history,
                                 on_applied=status.submit if status is not None else None)
         watch = BaseDirWatch(layout, worker.enqueue)
         watch.start()
         worker.start()
-        memory = MemoryWatch(layout, interval=self.settings.memory_interval,
-                             warn_percent=self.settings.memory_warn_percent)
+        memory = MemoryWatch(layout, interval=settings.memory_interval, warn_percent=settings.memory_warn_percent)
         memory.start()
-        log.info("diagd worker %d serving on %s:%d; base dir %s", os.getpid(), self.settings.bind_address,
-                 self.settings.port, layout.base)
-        return create_app(self.settings, holder, envoy_ready=EnvoyReadyProbe(self.settings.compile.ready_port),
+        log.info("diagd worker %d serving on %s:%d; base dir %s", os.getpid(), settings.bind_address,
+                 settings.port, layout.base)
+        return create_app(settings, holder, envoy_ready=EnvoyReadyProbe(settings.compile.ready_port),
                           worker_alive=lambda: worker.alive, memory=memory)
 
 
@@ -134,16 +137,16 @@ def _offline(command: str, path: str, settings: DiagdSettings) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    settings = DiagdSettings.from_env(os.environ)
-    configure_logging("diagd", level=settings.log_level, json_lines=settings.json_logging)
+    serve = ServeSettings.from_env(os.environ)
+    configure_logging("diagd", level=serve.log_level, json_lines=serve.json_logging)
     from diagd.redact import install_log_redaction  # standard library only: cheap for the master too
 
     install_log_redaction()
     if args.command in ("compile", "validate"):
-        return _offline(args.command, args.snapshot, settings)
-    if settings.base_dir_note:
-        log.warning("%s", settings.base_dir_note)
-    DiagdServer(settings).run()
+        return _offline(args.command, args.snapshot, DiagdSettings.from_env(os.environ))
+    if serve.base_dir_note:
+        log.warning("%s", serve.base_dir_note)
+    DiagdServer(serve, os.environ).run()
     return 0
 
 

@@ -7,12 +7,18 @@ import os
 import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from diagd.compile.model.settings import CompileSettings, StatsdSettings
 from watt.formats.layout import BaseLayout, resolve_base_dir
 from watt.formats.logs import parse_level
 
-__all__ = ["DiagdSettings", "env_port", "env_bool", "env_float", "resolve_host"]
+if TYPE_CHECKING:
+    from diagd.compile.model.settings import CompileSettings, StatsdSettings
+
+# ``diagd.compile`` is imported only where compiler settings are built: importing it runs the compiler package's
+# ``__init__``, which loads the whole compiler (~5 MiB), and the gunicorn master reads ServeSettings alone.
+
+__all__ = ["DiagdSettings", "ServeSettings", "env_port", "env_bool", "env_float", "resolve_host"]
 
 
 def env_port(env: Mapping[str, str], name: str, default: int) -> int:
@@ -62,6 +68,8 @@ def _statsd(env: Mapping[str, str], resolve: Callable[[str], str | None]) -> Sta
     sink takes an address and the compiler does no I/O."""
     if not env_bool(env, "STATSD_ENABLED"):
         return None
+    from diagd.compile.model.settings import StatsdSettings
+
     host = env.get("STATSD_HOST", "").strip() or "statsd-sink"
     interval = env.get("STATSD_FLUSH_INTERVAL", "").strip()
     return StatsdSettings(
@@ -69,6 +77,53 @@ def _statsd(env: Mapping[str, str], resolve: Callable[[str], str | None]) -> Sta
         flush_interval=int(interval) if interval.isdigit() and 1 <= int(interval) <= 300 else 1,
         dogstatsd=env.get("DOGSTATSD", "").strip().lower() == "true",
         entity_id=env.get("DD_ENTITY_ID", "").strip() or None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ServeSettings:
+    """What the gunicorn master needs: where to listen, how many threads, how to log."""
+
+    base_dir: str
+    base_dir_note: str | None
+    bind_address: str
+    port: int
+    threads: int
+    log_level: int
+    json_logging: bool
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> ServeSettings:
+        base_dir, note = resolve_base_dir(env)
+        return cls(
+            base_dir=base_dir,
+            base_dir_note=note,
+            bind_address=env.get("AMBASSADOR_HEALTHCHECK_BIND_ADDRESS", "").strip() or "0.0.0.0",
+            port=env_port(env, "AMBASSADOR_HEALTHCHECK_PORT", 8877),
+            threads=2 * (os.cpu_count() or 1) + 1,
+            log_level=_log_level(env),
+            json_logging=_truthy(env, "AMBASSADOR_JSON_LOGGING"),
+        )
+
+
+def _compile_settings(env: Mapping[str, str], serve: ServeSettings,
+                      resolve: Callable[[str], str | None]) -> CompileSettings:
+    from diagd.compile.model.settings import CompileSettings
+
+    ready = env_port(env, "AMBASSADOR_READY_PORT", 8006)
+    return CompileSettings(
+        ambassador_id=env.get("AMBASSADOR_ID", "").strip() or "default",
+        namespace=env.get("AMBASSADOR_NAMESPACE", "").strip() or "default",
+        single_namespace=env_bool(env, "AMBASSADOR_SINGLE_NAMESPACE"),
+        envoy_bind_address=env.get("AMBASSADOR_ENVOY_BIND_ADDRESS", "").strip() or "0.0.0.0",
+        diag_port=serve.port,
+        ready_port=ready if ready <= 32766 else 8006,
+        admin_port=env_port(env, "AMBASSADOR_ADMIN_PORT", 8001),
+        ads_port=env_port(env, "AMBASSADOR_ADS_PORT", 8003),
+        secrets_dir=BaseLayout(serve.base_dir).secrets_dir,
+        strict_label_selectors=not _truthy(env, "DISABLE_STRICT_LABEL_SELECTORS"),
+        update_mapping_status=_truthy(env, "AMBASSADOR_UPDATE_MAPPING_STATUS"),
+        statsd=_statsd(env, resolve),
     )
 
 
@@ -100,32 +155,16 @@ class DiagdSettings:
     def from_env(cls, env: Mapping[str, str], *,
                  resolve: Callable[[str], str | None] = resolve_host) -> DiagdSettings:
         """``resolve`` turns ``STATSD_HOST`` into an address (only called when ``STATSD_ENABLED`` is set)."""
-        base_dir, note = resolve_base_dir(env)
-        port = env_port(env, "AMBASSADOR_HEALTHCHECK_PORT", 8877)
-        ready = env_port(env, "AMBASSADOR_READY_PORT", 8006)
-        compile_settings = CompileSettings(
-            ambassador_id=env.get("AMBASSADOR_ID", "").strip() or "default",
-            namespace=env.get("AMBASSADOR_NAMESPACE", "").strip() or "default",
-            single_namespace=env_bool(env, "AMBASSADOR_SINGLE_NAMESPACE"),
-            envoy_bind_address=env.get("AMBASSADOR_ENVOY_BIND_ADDRESS", "").strip() or "0.0.0.0",
-            diag_port=port,
-            ready_port=ready if ready <= 32766 else 8006,
-            admin_port=env_port(env, "AMBASSADOR_ADMIN_PORT", 8001),
-            ads_port=env_port(env, "AMBASSADOR_ADS_PORT", 8003),
-            secrets_dir=BaseLayout(base_dir).secrets_dir,
-            strict_label_selectors=not _truthy(env, "DISABLE_STRICT_LABEL_SELECTORS"),
-            update_mapping_status=_truthy(env, "AMBASSADOR_UPDATE_MAPPING_STATUS"),
-            statsd=_statsd(env, resolve),
-        )
+        serve = ServeSettings.from_env(env)
         return cls(
-            base_dir=base_dir,
-            base_dir_note=note,
-            bind_address=env.get("AMBASSADOR_HEALTHCHECK_BIND_ADDRESS", "").strip() or "0.0.0.0",
-            port=port,
-            threads=2 * (os.cpu_count() or 1) + 1,
-            compile=compile_settings,
-            log_level=_log_level(env),
-            json_logging=_truthy(env, "AMBASSADOR_JSON_LOGGING"),
+            base_dir=serve.base_dir,
+            base_dir_note=serve.base_dir_note,
+            bind_address=serve.bind_address,
+            port=serve.port,
+            threads=serve.threads,
+            compile=_compile_settings(env, serve, resolve),
+            log_level=serve.log_level,
+            json_logging=serve.json_logging,
             kubeconfig=env.get("KUBECONFIG") or None,
             in_cluster=bool(env.get("KUBERNETES_SERVICE_HOST")),
             memory_interval=env_float(env, "AMBASSADOR_MEMORY_LOG_INTERVAL", 30.0, low=1.0, high=86400.0),

@@ -55,7 +55,7 @@ def _run(settings: EntrypointSettings) -> int:
     os.environ["AMBASSADOR_CONFIG_BASE_DIR"] = settings.base_dir
     if settings.config_dir is not None:  # else watt watches Kubernetes
         os.environ["AMBASSADOR_CONFIG_DIR"] = os.path.abspath(settings.config_dir)
-    command = [sys.executable, "-m", "supervisor.supervisord", "-n", "-c", conf]
+    command = [sys.executable, "-m", "entrypoint.supervise", "-n", "-c", conf]
     os.execv(command[0], command)
     return 0  # not reached
 

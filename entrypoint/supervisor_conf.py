@@ -18,6 +18,12 @@ class Program:
     command: tuple[str, ...]
     priority: int
     stop_wait: int = 10
+    environment: tuple[tuple[str, str], ...] = ()
+
+
+# glibc gives each thread that allocates its own malloc arena (up to 8 per CPU); diagd's gthread worker serves from
+# several threads, and two arenas keep its worker ~1.5 MiB smaller at 1,000 Mappings.
+DIAGD_ENVIRONMENT = (("MALLOC_ARENA_MAX", "2"),)
 
 
 def programs(settings: EntrypointSettings, python: str) -> tuple[Program, ...]:
@@ -26,16 +32,23 @@ def programs(settings: EntrypointSettings, python: str) -> tuple[Program, ...]:
         watt += ["--config-dir", settings.config_dir]
     return (
         Program("ambex", (python, "-m", "ambex"), 10),
-        Program("diagd", (python, "-m", "diagd", "serve"), 20),
+        Program("diagd", (python, "-m", "diagd", "serve"), 20, environment=DIAGD_ENVIRONMENT),
         Program("watt", tuple(watt), 30),
         Program("envoy", (python, "-m", "entrypoint", "envoy"), 40, stop_wait=15),
     )
+
+
+def _environment(program: Program) -> list[str]:
+    if not program.environment:
+        return []
+    return ["environment=" + ",".join(f'{name}="{value}"' for name, value in program.environment)]
 
 
 def _section(program: Program) -> str:
     return "\n".join([
         f"[program:{program.name}]",
         f"command={' '.join(shlex.quote(part) for part in program.command)}",
+        *_environment(program),
         f"priority={program.priority}",
         "autostart=true",
         "autorestart=true",

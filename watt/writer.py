@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import time
 from collections.abc import Mapping
 from typing import Any
+
+from _blake2 import blake2b  # what hashlib.blake2b is; importing hashlib would also map OpenSSL (~3.5 MiB RSS)
 
 from watt.formats.atomic import atomic_write
 from watt.formats.snapshot import FORMAT_VERSION, SnapshotHeader, decode_snapshot, encode_snapshot
@@ -29,7 +30,7 @@ class SnapshotWriter:
         """Write a new snapshot if ``lines`` or ``source`` (which carries the source's problems, such as a kind
         whose CRD is absent) differ from the last one written; True when written."""
         described = json.dumps(source, sort_keys=True, default=str)
-        digest = hashlib.blake2b("\n".join((described, *lines)).encode("utf-8"), digest_size=16).digest()
+        digest = blake2b("\n".join((described, *lines)).encode("utf-8"), digest_size=16).digest()
         if digest == self._digest:
             return False
         self.seq += 1

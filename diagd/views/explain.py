@@ -13,7 +13,6 @@ from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
 from diagd.diag_index import DiagIndex
-from diagd.explain import EnvoyView, ExplainRequest, Sources, explain
 from diagd.redact import scrub_text
 from diagd.state import CompiledState
 from diagd.views.access import diag_only
@@ -22,6 +21,8 @@ from diagd.views.common import context, needs_config, respond
 __all__ = ["blueprint"]
 
 blueprint = Blueprint("explain", __name__)
+
+# ``diagd.explain`` (~0.6 MiB) is imported on the first explanation asked for, not when the worker starts.
 
 
 def _listener_choices(index: DiagIndex) -> list[dict[str, Any]]:
@@ -42,9 +43,15 @@ def explain_page(state: CompiledState, index: DiagIndex) -> ResponseReturnValue:
     data: dict[str, Any] = {"form": form, "listeners": _listener_choices(index), "asked": asked,
                             "config_seq": state.applied_seq, "rejected_by_envoy": _rejected(state)}
     if asked:
-        envoy = index.result.envoy
-        view = EnvoyView(listeners=envoy.listeners, route_configs=envoy.route_configs, clusters=envoy.clusters)
-        health = context().admin.clusters()
-        sources = Sources(routes=index.route_sources, vhosts=index.vhost_sources, health=health or {})
-        data["explanation"] = explain(ExplainRequest.from_args(form), view, sources).to_json()
+        data["explanation"] = _explanation(form, index)
     return respond("explain.html", data)
+
+
+def _explanation(form: dict[str, str], index: DiagIndex) -> dict[str, Any]:
+    from diagd.explain import EnvoyView, ExplainRequest, Sources, explain
+
+    envoy = index.result.envoy
+    view = EnvoyView(listeners=envoy.listeners, route_configs=envoy.route_configs, clusters=envoy.clusters)
+    health = context().admin.clusters()
+    sources = Sources(routes=index.route_sources, vhosts=index.vhost_sources, health=health or {})
+    return explain(ExplainRequest.from_args(form), view, sources).to_json()

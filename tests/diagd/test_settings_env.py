@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 from collections.abc import Callable
 
 from diagd.compile.model.settings import StatsdSettings
-from diagd.settings import DiagdSettings, resolve_host
+from diagd.settings import DiagdSettings, ServeSettings, resolve_host
 
 BASE = {"AMBASSADOR_CONFIG_BASE_DIR": "/tmp/emissary-py-settings-test"}
 
@@ -80,3 +82,18 @@ def test_resolve_host_gives_an_address_or_none() -> None:
     assert resolve_host("127.0.0.1") == "127.0.0.1"
     assert resolve_host("localhost") in ("127.0.0.1", "::1")
     assert resolve_host("") is None
+
+
+def test_the_gunicorn_master_reads_its_settings_without_importing_the_compiler() -> None:
+    code = ("import sys\nfrom diagd.cli import DiagdServer\nfrom diagd.settings import ServeSettings\n"
+            "s = ServeSettings.from_env({'AMBASSADOR_HEALTHCHECK_PORT': '9877'})\n"
+            "print(s.port, sorted({m for m in sys.modules if m.startswith(('diagd.compile', 'flask'))}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.split() == ["9877", "[]"]
+
+
+def test_serve_settings_are_the_ones_diagd_settings_carry() -> None:
+    env = {**BASE, "AMBASSADOR_HEALTHCHECK_PORT": "9877", "AMBASSADOR_HEALTHCHECK_BIND_ADDRESS": "127.0.0.1"}
+    serve, full = ServeSettings.from_env(env), DiagdSettings.from_env(env)
+    assert (serve.base_dir, serve.bind_address, serve.port, serve.threads, serve.log_level, serve.json_logging) == (
+        full.base_dir, full.bind_address, full.port, full.threads, full.log_level, full.json_logging)

@@ -20,6 +20,13 @@ def test_every_process_is_supervised_restarted_and_logged_to_stdout() -> None:
     assert conf["supervisord"]["nodaemon"] == "true"
 
 
+def test_diagd_runs_with_two_malloc_arenas_and_the_others_with_the_inherited_environment() -> None:
+    conf = configparser.RawConfigParser()
+    conf.read_string(render(EntrypointSettings.from_env({"AMBASSADOR_CONFIG_BASE_DIR": "/tmp/x"}), "/venv/bin/python"))
+    assert conf["program:diagd"]["environment"] == 'MALLOC_ARENA_MAX="2"'
+    assert all("environment" not in conf[f"program:{name}"] for name in ("ambex", "watt", "envoy"))
+
+
 def test_debug_switch_makes_envoy_log_at_trace() -> None:
     assert EntrypointSettings.from_env({"AMBASSADOR_DEBUG": "diagd,envoy"}).envoy_log_level == "trace"
     assert EntrypointSettings.from_env({}).envoy_log_level == "error"
