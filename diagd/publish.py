@@ -58,6 +58,7 @@ class Publisher:
     def __init__(self, layout: BaseLayout) -> None:
         self.layout = layout
         self._previous_files: set[str] = self._files_of_existing_manifest()
+        _remove_damaged(layout.envoy_dir)
         self._bootstrap: bytes | None = None
         self._previous_secrets: set[str] = set()
         # id(rendered dict) → (that dict, what it was published as). The compiler hands back the very same dict for
@@ -152,7 +153,7 @@ class Publisher:
         for name, data in pending.items():
             path = os.path.join(self.layout.envoy_dir, name)
             if not os.path.exists(path):
-                atomic_write(path, data)
+                atomic_write(path, data, sync=False)  # named by content hash: checked after a restart
                 written.append(name)
         return written
 
@@ -185,6 +186,29 @@ class Publisher:
                 return manifest_files(decode_manifest(handle.read()))
         except (OSError, ValueError):
             return set()
+
+
+def _remove_damaged(envoy_dir: str) -> None:
+    """Resource files are written without fsync (a reconfiguration may write hundreds), so after a power loss one
+    may have its name and not all its content. When diagd starts, every resource file whose content does not hash
+    to its name is removed, and written again by the next publish (which writes only files that do not exist)."""
+    try:
+        names = os.listdir(envoy_dir)
+    except FileNotFoundError:
+        return
+    for name in names:
+        prefix = name.split("-", 1)[0]
+        if prefix not in TYPES or is_temp_name(name):
+            continue
+        path = os.path.join(envoy_dir, name)
+        try:
+            with open(path, "rb") as handle:
+                intact = resource_file_name(prefix, handle.read()) == name
+            if not intact:
+                log.warning("removing %s: its content does not match its name (an interrupted write)", path)
+                os.unlink(path)
+        except OSError:
+            continue
 
 
 def route_chunks(routes: Any) -> list[list[Any]]:

@@ -152,3 +152,22 @@ def test_a_publisher_reusing_chunks_across_memoised_compiles_writes_what_a_fresh
         assert manifest == fresh
         assert all(os.path.exists(os.path.join(reused.layout.envoy_dir, f)) for f in manifest_files(manifest))
         assert step == 0 or stats.written < 6  # a changed route: its chunk, its virtual host, the listener
+
+
+def test_a_resource_file_cut_short_is_removed_when_diagd_starts_and_written_again(tmp_path: Path) -> None:
+    """Resource files are written without fsync; a power loss can leave one with its name and part of its content."""
+    layout = BaseLayout(str(tmp_path))
+    text = to_yaml(listener("l", 8080), host("h"), mapping("a", "/a/", "127.0.0.1:9001"))
+    envoy = compile(snapshot_from_text(text), CompileSettings()).envoy
+    Publisher(layout).publish(envoy, {"snapshot_seq": 1})
+    damaged = sorted(n for n in os.listdir(layout.envoy_dir) if n.startswith("cds-"))[0]
+    path = os.path.join(layout.envoy_dir, damaged)
+    whole = Path(path).read_bytes()
+    Path(path).write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(LoadError):
+        ManifestLoader(layout).load()
+    restarted = Publisher(layout)
+    assert not os.path.exists(path)
+    restarted.publish(envoy, {"snapshot_seq": 2})
+    assert Path(path).read_bytes() == whole
+    assert ManifestLoader(layout).load().snapshot.seq == 2

@@ -1,7 +1,9 @@
 """One way to publish a file that another process reads: write a temp file, fsync, rename.
 
 Readers never see a partial file: either the old content or the new one. Temporary names start with
-``TEMP_PREFIX`` so that watchers and loaders can ignore them.
+``TEMP_PREFIX`` so that watchers and loaders can ignore them. ``sync=False`` leaves out the fsync, for files whose
+name carries a hash of their content, which the writer checks after a restart (a power loss may leave such a file
+with the right name and not all of its content).
 """
 
 from __future__ import annotations
@@ -14,15 +16,17 @@ __all__ = ["TEMP_PREFIX", "atomic_write", "is_temp_name"]
 TEMP_PREFIX = ".tmp-"
 
 
-def atomic_write(path: str, data: bytes, *, mode: int = 0o644) -> None:
-    """Replace ``path`` with ``data`` atomically (same-directory temp file, fsync, ``os.replace``)."""
+def atomic_write(path: str, data: bytes, *, mode: int = 0o644, sync: bool = True) -> None:
+    """Replace ``path`` with ``data`` atomically (same-directory temp file, fsync unless ``sync`` is false,
+    ``os.replace``)."""
     directory = os.path.dirname(path) or "."
     fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=directory)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if sync:
+                os.fsync(handle.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
