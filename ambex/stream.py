@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 
 from google.protobuf.any_pb2 import Any as AnyMessage
 
-from ambex.snapshot import CLUSTER, ORDER, ROUTE, SHORT, Snapshot
+from ambex.snapshot import CLUSTER, ORDER, ROUTE, SHORT, Resource, Snapshot
 from ambex.status import StatusReporter
-from ambex.watches import RequestKind, TypeWatch, classify, select
+from ambex.watches import RequestKind, TypeWatch, classify, route_batches, select
 from envoy.service.discovery.v3.discovery_pb2 import DiscoveryRequest, DiscoveryResponse
 
 __all__ = ["AdsStream"]
@@ -45,16 +46,14 @@ class AdsStream:
         watch.names = frozenset(request.resource_names)
         if snapshot is None:
             return []
-        responses = [r for r in (self._respond(watch, snapshot),) if r is not None]
+        responses = self._respond(watch, snapshot)
         if kind is RequestKind.ACK and watch.type_url == ROUTE:  # make before break: release old clusters
-            released = self._respond(self.watches[CLUSTER], snapshot)
-            if released is not None:
-                responses.append(released)
+            responses += self._respond(self.watches[CLUSTER], snapshot)
         return responses
 
     def update(self, snapshot: Snapshot) -> list[DiscoveryResponse]:
         """A new snapshot: send, in CDS → EDS → LDS → RDS order, whatever changed for this stream."""
-        responses = [r for r in (self._respond(self.watches[t], snapshot) for t in ORDER) if r is not None]
+        responses = [r for t in ORDER for r in self._respond(self.watches[t], snapshot)]
         if not responses and any(w.subscribed for w in self.watches.values()):
             self.reporter.acked(snapshot.seq, snapshot.version)  # Envoy already has all of it
         return responses
@@ -89,20 +88,30 @@ class AdsStream:
         self.reporter.nacked({"type": SHORT[watch.type_url], "version": watch.version or "", "message": message,
                               "at": time.time(), "snapshot_seq": seq})
 
-    def _respond(self, watch: TypeWatch, snapshot: Snapshot) -> DiscoveryResponse | None:
+    def _respond(self, watch: TypeWatch, snapshot: Snapshot) -> list[DiscoveryResponse]:
+        """What ``watch`` needs for ``snapshot``: nothing when Envoy has (or was sent) this version; else one response,
+        or for route configurations, small changed ones first and then every changed one (see ``route_batches``)."""
         if not watch.subscribed:
-            return None
+            return []
         selection = select(watch, snapshot, self.watches[ROUTE].acked, self.watches[CLUSTER].sent)
         if selection.version == watch.version:
-            return None
-        self._nonce += 1
-        response = DiscoveryResponse(version_info=selection.version, type_url=watch.type_url, nonce=str(self._nonce))
-        for name in sorted(selection.resources):
-            response.resources.append(AnyMessage(type_url=watch.type_url, value=selection.resources[name].body))
-        watch.nonce, watch.version, watch.sent, watch.sent_seq = (
-            response.nonce, selection.version, selection.resources, snapshot.seq)
+            return []
+        if watch.type_url == ROUTE:
+            batches = route_batches(selection, watch.sent)
+        else:
+            batches = [(selection.version, selection.resources)]
+        responses = [self._response(watch, version, resources) for version, resources in batches]
+        watch.version, watch.sent, watch.sent_seq = selection.version, selection.resources, snapshot.seq
         self.pending.setdefault(snapshot.seq, set()).add(watch.type_url)
         self.reporter.pushed(snapshot.seq)
+        return responses
+
+    def _response(self, watch: TypeWatch, version: str, resources: Mapping[str, Resource]) -> DiscoveryResponse:
+        self._nonce += 1
+        response = DiscoveryResponse(version_info=version, type_url=watch.type_url, nonce=str(self._nonce))
+        for name in sorted(resources):
+            response.resources.append(AnyMessage(type_url=watch.type_url, value=resources[name].body))
+        watch.nonce = response.nonce
         log.debug("stream %d: sent %s version %s (%d resources, nonce %s)", self.sid, SHORT[watch.type_url],
-                  selection.version, len(selection.resources), response.nonce)
+                  version, len(resources), response.nonce)
         return response

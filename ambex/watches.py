@@ -7,6 +7,9 @@
   is sent.
 - A response is sent only when its content version differs from the last one sent, or the requested names changed.
 - CDS/LDS carry every resource; RDS/EDS carry the names asked for.
+- RDS responses carry only the route configurations that differ from those last sent (Envoy keeps route
+  configurations a response leaves out), and changed ones small enough to apply at once go first in a response of
+  their own, so a Host's small route configuration is not held up by a large one (a catch-all Host's, say).
 - Make before break: a cluster still used by routes Envoy has acknowledged stays in CDS until the routes that
   replace it are acknowledged, so moving a route to a new cluster never yields "no cluster" 503s.
 """
@@ -19,7 +22,7 @@ from enum import Enum
 
 from ambex.snapshot import CLUSTER, ENDPOINT, ROUTE, Resource, Snapshot, content_version
 
-__all__ = ["RequestKind", "TypeWatch", "classify", "select", "Selection"]
+__all__ = ["RequestKind", "TypeWatch", "classify", "select", "Selection", "route_batches", "SMALL_ROUTE_CONFIG"]
 
 NAMED_TYPES = (ROUTE, ENDPOINT)
 
@@ -74,3 +77,19 @@ def select(watch: TypeWatch, snapshot: Snapshot, routes_acked: Mapping[str, Reso
             if name in clusters_sent:
                 chosen[name] = clusters_sent[name]
     return Selection(version=content_version(chosen.values()), resources=chosen)
+
+
+SMALL_ROUTE_CONFIG = 256 * 1024  # bytes: a route configuration Envoy applies in a few milliseconds
+
+
+def route_batches(selection: Selection, sent: Mapping[str, Resource]) -> list[tuple[str, Mapping[str, Resource]]]:
+    """(version, resources) of the RDS responses for ``selection``: the route configurations that differ from
+    ``sent``; when some are small and some are not, first the small ones alone, then every changed one again (so
+    the last response alone decides what is acknowledged or rejected, and re-applying an unchanged configuration
+    costs Envoy nothing)."""
+    changed = {name: res for name, res in selection.resources.items()
+               if name not in sent or sent[name].digest != res.digest}
+    small = {name: res for name, res in changed.items() if len(res.body) <= SMALL_ROUTE_CONFIG}
+    if small and len(small) < len(changed):
+        return [(f"{selection.version}-small", small), (selection.version, changed)]
+    return [(selection.version, changed)]

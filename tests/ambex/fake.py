@@ -60,9 +60,9 @@ class FakeEnvoy:
                             names=names)
 
     def nack(self, response: DiscoveryResponse, snapshot: Snapshot | None, message: str,
-             accepted_version: str = "") -> list[DiscoveryResponse]:
+             accepted_version: str = "", names: tuple[str, ...] = ()) -> list[DiscoveryResponse]:
         return self.request(response.type_url, snapshot, version=accepted_version, nonce=response.nonce,
-                            error=message)
+                            names=names, error=message)
 
     def update(self, snapshot: Snapshot) -> list[DiscoveryResponse]:
         return self._check(self.stream.update(snapshot))

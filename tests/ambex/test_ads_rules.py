@@ -3,6 +3,8 @@
 from pathlib import Path
 
 from ambex.snapshot import CLUSTER, ENDPOINT, LISTENER, ROUTE
+from ambex.watches import SMALL_ROUTE_CONFIG
+from envoy.service.discovery.v3.discovery_pb2 import DiscoveryResponse
 from tests.ambex.fake import FakeEnvoy, res, snap
 
 S1 = snap(1, clusters=[res("c1")], listeners=[res("l1", refs=("r1",))], routes=[res("r1", refs=("c1",))])
@@ -80,7 +82,61 @@ def test_rds_answers_only_the_names_asked_for_and_answers_again_when_they_change
     [first] = envoy.request(ROUTE, s, names=("r1",))
     assert envoy.names(first) == ["r1"]
     [second] = envoy.ack(first, s, names=("r1", "r2"))
-    assert envoy.names(second) == ["r1", "r2"]
+    assert envoy.names(second) == ["r2"]  # Envoy keeps r1: an RDS response carries what it does not have yet
+    assert set(envoy.stream.watches[ROUTE].sent) == {"r1", "r2"}
+
+
+def test_rds_responses_carry_only_the_route_configurations_that_changed(tmp_path: Path) -> None:
+    envoy = FakeEnvoy(tmp_path)
+    s1 = snap(1, routes=[res("r1"), res("r2"), res("r3")])
+    [first] = envoy.request(ROUTE, s1, names=("r1", "r2", "r3"))
+    assert envoy.names(first) == ["r1", "r2", "r3"]
+    envoy.ack(first, s1, names=("r1", "r2", "r3"))
+    s2 = snap(2, routes=[res("r1"), res("r2", body="r2 changed"), res("r3")])
+    [update] = envoy.update(s2)
+    assert envoy.names(update) == ["r2 changed"] and update.version_info != first.version_info
+    envoy.ack(update, s2, names=("r1", "r2", "r3"))
+    assert envoy.stream.watches[ROUTE].acked["r2"].digest == s2.of(ROUTE)["r2"].digest
+
+
+def test_small_changed_route_configurations_go_first_then_every_changed_one(tmp_path: Path) -> None:
+    """A large route configuration (a catch-all Host's) must not hold up a small one: Envoy applies responses in
+    order, so the small one is live before the large one is even parsed; the second response decides the ACK."""
+    big = "big " + "x" * SMALL_ROUTE_CONFIG
+    names = ("big", "small", "same")
+    envoy = FakeEnvoy(tmp_path)
+    s1 = snap(1, routes=[res("big", body=big), res("small"), res("same")])
+    *_, first = envoy.request(ROUTE, s1, names=names)  # the first time too: small ones first, then all
+    envoy.ack(first, s1, names=names)
+    s2 = snap(2, routes=[res("big", body=big + "y"), res("small", body="small changed"), res("same")])
+    quick, full = envoy.update(s2)
+    assert _first_words(envoy, quick) == ["small"] and _first_words(envoy, full) == ["big", "small"]
+    assert envoy.ack(quick, s2, names=names) == []  # superseded by the second: a stale nonce
+    assert envoy.stream.watches[ROUTE].acked_version == first.version_info
+    envoy.ack(full, s2, names=names)
+    assert envoy.stream.watches[ROUTE].acked_version == full.version_info
+    assert "2" in envoy.reporter.snapshot_of_status()["acked_for"]
+
+
+def test_a_rejected_large_route_configuration_is_reported_once_and_not_resent(tmp_path: Path) -> None:
+    big = "big " + "x" * SMALL_ROUTE_CONFIG
+    names = ("big", "small")
+    envoy = FakeEnvoy(tmp_path)
+    s1 = snap(1, routes=[res("big", body=big), res("small")])
+    *_, first = envoy.request(ROUTE, s1, names=names)
+    envoy.ack(first, s1, names=names)
+    s2 = snap(2, routes=[res("big", body=big + "bad"), res("small", body="small changed")])
+    quick, full = envoy.update(s2)
+    envoy.ack(quick, s2, names=names)
+    assert envoy.nack(full, s2, "invalid route", accepted_version=first.version_info, names=names) == []
+    assert envoy.reporter.snapshot_of_status()["last_nack"]["type"] == "RDS"
+    s3 = snap(3, routes=[res("big", body=big + "bad"), res("small", body="small again")])
+    [only] = envoy.update(s3)  # the rejected configuration is unchanged: not sent again
+    assert _first_words(envoy, only) == ["small"]
+
+
+def _first_words(envoy: FakeEnvoy, response: DiscoveryResponse) -> list[str]:
+    return [body.split(" ", 1)[0] for body in envoy.names(response)]
 
 
 def test_a_reconnecting_envoy_that_already_has_the_version_gets_nothing(tmp_path: Path) -> None:

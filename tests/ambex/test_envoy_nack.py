@@ -75,3 +75,37 @@ def test_envoy_nack_keeps_previous_routes_and_is_reported(tmp_path: Path, echo_f
     finally:
         stop(envoy)
         stop(ambex)
+
+
+def test_envoy_keeps_route_configurations_an_rds_response_leaves_out(tmp_path: Path, echo_factory: Any) -> None:
+    """ambex sends only changed route configurations; the other Listener's, left out, keeps answering in a real
+    Envoy, before and after its own change."""
+    upstream = echo_factory("ok")
+    layout = BaseLayout(str(tmp_path / "base"))
+    layout.ensure()
+    ads, admin, port_a, port_b = free_port(), free_port(), free_port(), free_port()
+    settings = CompileSettings(envoy_bind_address="127.0.0.1", ads_port=ads, admin_port=admin, ready_port=free_port())
+
+    def config(a: str, b: str) -> EnvoyConfig:
+        text = to_yaml(listener("a", port_a), listener("b", port_b, security_model="INSECURE"), host("h"),
+                       mapping("a", a, upstream.address), mapping("b", b, upstream.address))
+        return compile(snapshot_from_text(text), settings).envoy
+
+    publisher = Publisher(layout)
+    first = config("/a1/", "/b1/")
+    assert len(first.route_configs) == 2  # one per Listener: their security models differ
+    publisher.publish(first, {"snapshot_seq": 1})
+    env = {**os.environ, "AMBASSADOR_CONFIG_BASE_DIR": layout.base, "AMBASSADOR_ADS_PORT": str(ads)}
+    ambex = start([sys.executable, "-m", "ambex"], env=env, log_path=str(tmp_path / "ambex.log"))
+    envoy = start_envoy(layout.bootstrap_file, log_path=str(tmp_path / "envoy.log"))
+    try:
+        wait_until(lambda: request(port_b, "/b1/").status == 200, timeout=30, what="first routes")
+        for seq, (a, b) in enumerate((("/a2/", "/b1/"), ("/a2/", "/b3/"), ("/a4/", "/b3/")), start=2):
+            publisher.publish(config(a, b), {"snapshot_seq": seq})
+            os.kill(ambex.pid, signal.SIGHUP)
+            wait_until(lambda s=seq: str(s) in _status(layout).get("acked_for", {}), timeout=15, what=f"ack {seq}")
+            assert request(port_a, a).status == 200 and request(port_b, b).status == 200
+            assert request(port_a, "/a1/").status == 404
+    finally:
+        stop(envoy)
+        stop(ambex)
