@@ -30,10 +30,8 @@ _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 def expand_annotations(snapshot: Snapshot, diag: Diagnostics) -> Snapshot:
     """The snapshot plus one object per annotation document (unchanged when there are none)."""
     extra: list[SourceObject] = []
-    for obj in snapshot.objects:
-        body = obj.body
-        if isinstance(body, Mapping) and body.get("kind") in PARENT_KINDS:
-            extra.extend(_children(obj, body, diag))
+    for obj in [obj for obj in snapshot.objects if obj.kind in PARENT_KINDS]:
+        extra.extend(_children(obj, obj.body, diag))
     if not extra:
         return snapshot
     return dataclasses.replace(snapshot, objects=(*snapshot.objects, *extra))

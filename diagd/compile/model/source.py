@@ -63,6 +63,15 @@ class SourceObject:
     body: Any
     location: Location
     key: str | None = None
+    # The body's kind and apiVersion when they are strings (else None): read for every object of every compile.
+    kind: str | None = field(init=False, repr=False, compare=False)
+    api_version: str | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        body = self.body
+        kind, api_version = (body.get("kind"), body.get("apiVersion")) if isinstance(body, Mapping) else (None, None)
+        object.__setattr__(self, "kind", kind if isinstance(kind, str) else None)
+        object.__setattr__(self, "api_version", api_version if isinstance(api_version, str) else None)
 
 
 @dataclass(frozen=True, slots=True)
