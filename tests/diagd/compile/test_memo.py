@@ -125,3 +125,54 @@ def _one_file_each(state: dict[str, dict[str, Any]]) -> Snapshot:
         location = {"file": f"{name}.yaml", "line": 1, "index": 1}
         objects.append(SnapshotReader._decode(encode_object(doc, location)))
     return Snapshot(objects=tuple(objects))  # type: ignore[arg-type]
+
+
+def test_edits_of_a_generated_multi_tenant_configuration_compile_the_same_with_a_persistent_memo(tmp_path: Any
+                                                                                                ) -> None:
+    """At the bench's shape (tenants with TLS Hosts, canaries, a catch-all Host), through the snapshot reader as
+    diagd reads it: edits in place, moved paths, a Mapping every Host takes, additions and removals."""
+    import random
+    import time
+
+    from bench.generate import Shape, generate
+    from watt.files.source import DirectorySource
+    from watt.writer import SnapshotWriter
+
+    generate(Shape.for_size(300), tmp_path / "config")
+    lines = list(DirectorySource(str(tmp_path / "config")).scan().lines)
+    path = str(tmp_path / "snapshot.ndjson")
+    writer, reader, memo, settings = SnapshotWriter(path), SnapshotReader(path), CompileMemo(), CompileSettings()
+    rng = random.Random(7)
+    mappings = [i for i, line in enumerate(lines) if '"kind":"Mapping"' in line]
+    for step in range(24):
+        if step:
+            _edit(lines, mappings, rng, step)
+        writer.publish(tuple(lines), change_seen=time.time(), source={})
+        snapshot = reader.read()[1]
+        assert _out(compile(snapshot, settings, memo)) == _out(compile(snapshot, settings)), step
+    assert memo.groups.hits > 0 and memo.vhosts.hits > 0
+
+
+def _edit(lines: list[str], mappings: list[int], rng: Any, step: int) -> None:
+    index = rng.choice(mappings)
+    record = json.loads(lines[index])
+    spec = record["object"]["body"]["spec"]
+    what = step % 6
+    if what == 0:
+        spec["timeout_ms"] = 1000 + step
+    elif what == 1:
+        spec["prefix"] = f"/moved-{step}/"
+    elif what == 2:
+        spec["hostname"] = "*"
+    elif what == 3:  # joins another Mapping's group and disagrees with it: an error that later compiles replay
+        other = json.loads(lines[rng.choice(mappings)])["object"]["body"]["spec"]
+        spec.update(prefix=other["prefix"], hostname=other["hostname"], headers=other.get("headers", {}),
+                    bypass_auth=True)
+    elif what == 4:
+        spec["rewrite"] = f"/r{step}/"
+    lines[index] = json.dumps(record, sort_keys=True, separators=(",", ":"))
+    if what == 5:  # one Mapping removed and another added elsewhere: positions shift
+        removed = lines.pop(index)
+        mappings.remove(index)
+        lines.append(removed.replace('"name":"', f'"name":"added{step}-', 1))
+        mappings[:] = [i if i < index else i - 1 for i in mappings] + [len(lines) - 1]
