@@ -25,6 +25,7 @@ import psutil
 from tests.k8s.apiserver import ApiServer, Etcd, build_apiserver, write_kubeconfig
 from tests.k8s.conftest import MANIFESTS, install_crds
 from tests.k8s.kube import Kube
+from tests.support.addresses import endpoint_ip
 from tests.support.gateway import Gateway
 from tests.support.http import request
 from tests.support.upstreams import EchoServer
@@ -85,18 +86,18 @@ def _assignment_addresses(gw: Gateway, key: str) -> set[str]:
 
 
 def _endpoint_changes(kube: Kube, gw: Gateway, namespace: str, changes: int) -> dict[str, Any]:
-    """Endpoint addresses are data for Envoy's config only (10.x is never dialled)."""
+    """Endpoint addresses are data for Envoy's config only (documentation addresses, never dialled)."""
     kube.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": namespace},
                  "spec": {"ports": [{"name": "http", "port": 80, "targetPort": 8080}]}})
     endpoints = {"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "web", "namespace": namespace},
-                 "subsets": [{"addresses": [{"ip": "10.200.0.1"}], "ports": [{"name": "http", "port": 8080}]}]}
+                 "subsets": [{"addresses": [{"ip": endpoint_ip(254)}], "ports": [{"name": "http", "port": 8080}]}]}
     kube.create(endpoints)
     kube.create(_mapping(namespace, "eds", "/eds/", "web:80", resolver="endpoint"))
     key = f"k8s/{namespace}/web/80"
-    _poll(lambda: _assignment_addresses(gw, key) == {"10.200.0.1"})
+    _poll(lambda: _assignment_addresses(gw, key) == {endpoint_ip(254)})
     samples = []
     for i in range(changes):
-        address = f"10.200.1.{i + 1}"
+        address = endpoint_ip(1 + i % 250)
         started = time.monotonic()
         kube.patch(endpoints, {"subsets": [{"addresses": [{"ip": address}], "ports": [{"name": "http", "port": 8080}]}]})
         _poll(lambda a=address: _assignment_addresses(gw, key) == {a})

@@ -125,13 +125,13 @@ def test_load_assignments_are_named_by_cluster_name(tmp_path: Path) -> None:
     layout = BaseLayout(str(tmp_path))
     service = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"}, "spec": {"ports": [{"port": 80}]}}
     endpoints = {"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "web"},
-                 "subsets": [{"addresses": [{"ip": "10.9.0.1"}], "ports": [{"port": 8080}]}]}
+                 "subsets": [{"addresses": [{"ip": "127.0.0.1"}], "ports": [{"port": 8080}]}]}
     text = to_yaml(listener("l", 8080), host("h"), mapping("e", "/e/", "web", resolver="endpoint"), service, endpoints)
     Publisher(layout).publish(compile(snapshot_from_text(text), CompileSettings()).envoy, {"snapshot_seq": 1})
     snapshot = ManifestLoader(layout).load().snapshot
     assignment = ClusterLoadAssignment.FromString(snapshot.of(ENDPOINT)["k8s/default/web/80"].body)
     assert [lb.endpoint.address.socket_address.address for g in assignment.endpoints for lb in g.lb_endpoints] == [
-        "10.9.0.1"]
+        "127.0.0.1"]
     assert snapshot.check_consistent() == []
 
 

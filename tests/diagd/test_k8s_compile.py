@@ -137,11 +137,12 @@ def test_ingress_status_copies_our_services_load_balancer() -> None:
     assert dict(update.status) == {"loadBalancer": {"ingress": [{"hostname": "lb.example.com"}]}}
 
 
-def _eds_objects(addresses: list[str]) -> tuple[SourceObject, ...]:
+def _eds_objects(ports: list[int]) -> tuple[SourceObject, ...]:
+    """A Mapping with the endpoint resolver, its Service, and Endpoints on 127.0.0.1 at ``ports``."""
     svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
            "spec": {"ports": [{"name": "http", "port": 80, "targetPort": 8080}]}}
     endpoints = {"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "web"}, "subsets": [
-        {"addresses": [{"ip": a} for a in addresses], "ports": [{"name": "http", "port": 8080}]}]}
+        {"addresses": [{"ip": "127.0.0.1"}], "ports": [{"name": "http", "port": port}]} for port in ports]}
     eds = mapping("eds", "/eds/", "web:80")
     eds["spec"]["resolver"] = "endpoint"
     return (*base(), kube(eds), kube(svc), kube(endpoints))
@@ -156,8 +157,8 @@ def test_module_resolver_is_the_default() -> None:
 
 
 def test_refresh_endpoints_gives_what_a_full_compile_gives() -> None:
-    before = compile(Snapshot(objects=_eds_objects(["10.1.0.1"])), SETTINGS)
-    after = Snapshot(objects=_eds_objects(["10.1.0.1", "10.1.0.7"]))
+    before = compile(Snapshot(objects=_eds_objects([8080])), SETTINGS)
+    after = Snapshot(objects=_eds_objects([8080, 8087]))
     refreshed = refresh_endpoints(before, after, SETTINGS)
     assert refreshed.envoy.to_json() == compile(after, SETTINGS).envoy.to_json()
     assert refreshed.envoy.endpoints != before.envoy.endpoints
@@ -175,9 +176,9 @@ def test_reader_reports_which_kinds_changed(tmp_path: Any) -> None:
         reader.read()
         return reader.changed_kinds
 
-    write(_eds_objects(["10.1.0.1"]), 1)
-    assert write(_eds_objects(["10.1.0.2"]), 2) == {"Endpoints"}
-    changed = copy.deepcopy(_eds_objects(["10.1.0.2"]))
+    write(_eds_objects([8080]), 1)
+    assert write(_eds_objects([8082]), 2) == {"Endpoints"}
+    changed = copy.deepcopy(_eds_objects([8082]))
     changed[2].body["spec"]["prefix"] = "/other/"
     assert write(changed, 3) == {"Mapping"}
 

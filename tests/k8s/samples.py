@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from tests.support.addresses import endpoint_ip
 from watt.kinds import KINDS, WatchedKind
 
 __all__ = ["sample", "kind_named"]
@@ -68,10 +69,10 @@ def sample(kind: str, namespace: str, name: str, **labels: str) -> dict[str, Any
         meta["namespace"] = namespace
     body: dict[str, Any] = {"apiVersion": watched.api_version(_version(watched)), "kind": kind, "metadata": meta}
     if kind == "Endpoints":
-        body["subsets"] = [{"addresses": [{"ip": "10.1.0.1"}], "ports": [{"name": "http", "port": 8080}]}]
+        body["subsets"] = [{"addresses": [{"ip": endpoint_ip(1)}], "ports": [{"name": "http", "port": 8080}]}]
     elif kind == "EndpointSlice":
         meta["labels"]["kubernetes.io/service-name"] = name
-        body.update(addressType="IPv4", endpoints=[{"addresses": ["10.1.0.1"], "conditions": {"ready": True}}],
+        body.update(addressType="IPv4", endpoints=[{"addresses": [endpoint_ip(1)], "conditions": {"ready": True}}],
                     ports=[{"name": "http", "port": 8080, "protocol": "TCP"}])
     elif kind == "Secret":
         body.update(type="kubernetes.io/tls", data={"tls.crt": _PEM, "tls.key": _KEY})

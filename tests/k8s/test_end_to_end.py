@@ -17,6 +17,7 @@ from kubernetes import client, config
 
 from tests.k8s.apiserver import ApiServer
 from tests.k8s.kube import Kube
+from tests.support.addresses import endpoint_ip
 from tests.support.gateway import Gateway
 from tests.support.http import request
 from tests.support.processes import wait_until
@@ -180,16 +181,17 @@ def test_endpoints_reach_envoy_over_eds_without_a_compile(gateway: Gateway, clus
     kube.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": ns},
                  "spec": {"ports": [{"name": "http", "port": 80, "targetPort": 8080}]}})
     endpoints = {"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "web", "namespace": ns},
-                 "subsets": [{"addresses": [{"ip": "10.9.0.1"}], "ports": [{"name": "http", "port": 8080}]}]}
+                 "subsets": [{"addresses": [{"ip": endpoint_ip(1)}], "ports": [{"name": "http", "port": 8080}]}]}
     kube.create(endpoints)
     cluster.create("mappings", "Mapping", "eds", {"hostname": "*", "prefix": "/eds/", "service": "web:80",
                                                   "resolver": "endpoint"})
     key = f"k8s/{ns}/web/80"
-    wait_until(lambda: _load_assignment(gateway, key) == ["10.9.0.1/8080"], timeout=30, what="EDS in Envoy")
+    wait_until(lambda: _load_assignment(gateway, key) == [f"{endpoint_ip(1)}/8080"], timeout=30, what="EDS in Envoy")
 
-    kube.patch(endpoints, {"subsets": [{"addresses": [{"ip": "10.9.0.1"}, {"ip": "10.9.0.2"}],
+    kube.patch(endpoints, {"subsets": [{"addresses": [{"ip": endpoint_ip(1)}, {"ip": endpoint_ip(2)}],
                                         "ports": [{"name": "http", "port": 8080}]}]})
-    wait_until(lambda: _load_assignment(gateway, key) == ["10.9.0.1/8080", "10.9.0.2/8080"], timeout=30,
+    both = [f"{endpoint_ip(1)}/8080", f"{endpoint_ip(2)}/8080"]
+    wait_until(lambda: _load_assignment(gateway, key) == both, timeout=30,
                what="the new endpoint in Envoy")
     last = gateway.diag()["reconfig"]["last"]
     assert last["endpoints_only"] is True, json.dumps(last)

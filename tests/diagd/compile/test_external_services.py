@@ -53,9 +53,9 @@ def test_label_specifiers_become_envoy_actions() -> None:
 
 def test_compatible_auth_services_become_one_cluster_over_all_addresses() -> None:
     spec = {"path_prefix": "/auth", "proto": "http"}
-    result = _compile(*_base(), resource("AuthService", "a", {"auth_service": "10.0.0.1:80", **spec}),
+    result = _compile(*_base(), resource("AuthService", "a", {"auth_service": "127.0.0.1:80", **spec}),
                       resource("AuthService", "b", {"auth_service": "auth-b:80", **spec}),
-                      resource("AuthService", "c", {"auth_service": "10.0.0.1:80", **spec}))
+                      resource("AuthService", "c", {"auth_service": "127.0.0.1:80", **spec}))
     auth = result.ir.services.auth
     assert [s.name for s in auth.sources] == ["a", "b", "c"]
     assert auth.upstream.more_endpoints == (("auth-b", 80),), "a repeated address is one endpoint"
@@ -63,7 +63,7 @@ def test_compatible_auth_services_become_one_cluster_over_all_addresses() -> Non
     cluster = next(c for c in result.envoy.clusters if c["name"] == auth.cluster)
     addresses = [e["endpoint"]["address"]["socket_address"] for e in cluster["load_assignment"]["endpoints"][0]
                  ["lb_endpoints"]]
-    assert addresses == [{"address": "10.0.0.1", "port_value": 80}, {"address": "auth-b", "port_value": 80}]
+    assert addresses == [{"address": "127.0.0.1", "port_value": 80}, {"address": "auth-b", "port_value": 80}]
 
 
 def test_an_auth_service_that_disagrees_is_rejected_and_the_first_wins() -> None:
