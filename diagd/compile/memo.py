@@ -9,13 +9,13 @@ configuration's worth of results. The compiler's output is the same with or with
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from diagd.compile.model.problems import Diagnostics, Problem
 
-__all__ = ["MemoTable", "GroupOrder", "OwnedCache", "RouteCache", "RenderedVhosts", "CompileMemo"]
+__all__ = ["MemoTable", "GroupOrder", "OwnedCache", "InternPool", "RenderedVhosts", "CompileMemo"]
 
 T = TypeVar("T")
 A = TypeVar("A")
@@ -114,38 +114,17 @@ def _insertion_point(order: list[str], groups: Mapping[str, G], new: G, precedes
     return low
 
 
+def _outgrown(size: int, baseline: int) -> bool:
+    """Whether a cache last pruned to ``baseline`` entries may now hold more than a fifth of stale ones."""
+    return size > baseline * 6 // 5 + 64
+
+
 @dataclass
 class OwnedCache(Generic[T]):
     """Values derived from one object (its "owner"), found by a key that includes ``id(owner)``; an entry is valid
-    only for that very object, which it keeps alive so its id cannot be reused. Entries unused by a compile are
-    dropped; a change of ``context`` drops them all."""
-
-    _entries: dict[object, tuple[object, T]] = field(default_factory=dict)
-    _used: dict[object, tuple[object, T]] = field(default_factory=dict)
-    _context: object = _UNSET
-
-    def begin(self, context: object) -> None:
-        if context != self._context:
-            self._entries, self._context = {}, context
-        self._used = {}
-
-    def get(self, key: object, owner: object, compute: Callable[[], T]) -> T:
-        entry = self._entries.get(key)
-        if entry is None or entry[0] is not owner:
-            entry = (owner, compute())
-        self._used[key] = entry
-        return entry[1]
-
-    def end(self) -> None:
-        self._entries, self._used = self._used, {}
-
-
-@dataclass
-class RouteCache(Generic[T]):
-    """Rendered routes by (id(group), member, condition, action), each valid only for that very group object (its
-    owner, kept alive by the entry). Entries outlive a compile that did not ask for them (an unchanged virtual host
-    reuses its routes without asking); those whose group is no longer current are pruned once they are a fifth of
-    the cache, so the cache stays within a fifth of one configuration's routes."""
+    only for that very object, which it keeps alive so its id cannot be reused. Entries outlive a compile that did
+    not ask for them (an unchanged virtual host reuses its routes without asking); those whose owner is no longer
+    current are pruned once they may be a fifth of the cache. A change of ``context`` drops them all."""
 
     _entries: dict[object, tuple[object, T]] = field(default_factory=dict)
     _context: object = _UNSET
@@ -163,10 +142,26 @@ class RouteCache(Generic[T]):
 
     def end(self, live: Callable[[], set[int]]) -> None:
         """When enough may have gone stale, keep only entries whose owner's id is in ``live()``."""
-        if len(self._entries) > self._pruned_size * 6 // 5 + 64:
+        if _outgrown(len(self._entries), self._pruned_size):
             owners = live()
             self._entries = {key: entry for key, entry in self._entries.items() if id(entry[0]) in owners}
             self._pruned_size = len(self._entries)
+
+
+@dataclass
+class InternPool:
+    """Equal values as one object across compiles, so later steps find them by identity instead of comparing
+    them. Values no longer used are dropped once they may be a fifth of the pool."""
+
+    values: dict[Any, Any] = field(default_factory=dict)
+    _pruned_size: int = 0
+
+    def prune(self, live: Callable[[], Container[Any]], part: Callable[[Any], Any]) -> None:
+        """When enough may have gone stale, keep only the keys whose ``part`` is in ``live()``."""
+        if _outgrown(len(self.values), self._pruned_size):
+            used = live()
+            self.values = {key: value for key, value in self.values.items() if part(key) in used}
+            self._pruned_size = len(self.values)
 
 
 @dataclass
@@ -246,16 +241,14 @@ class CompileMemo:
     vhosts: MemoTable = field(default_factory=MemoTable)
     takes: dict[tuple[Any, Any], bool] = field(default_factory=dict)  # (Host fingerprint, Mapping kind) → attaches?
     taken: dict[object, tuple[tuple[Any, ...], tuple[Any, ...]]] = field(default_factory=dict)  # per fingerprint
-    routes: RouteCache[dict[str, Any]] = field(default_factory=RouteCache)  # rendered Envoy routes
+    routes: OwnedCache[dict[str, Any]] = field(default_factory=OwnedCache)  # rendered Envoy routes, by group
     vhost_dicts: RenderedVhosts = field(default_factory=RenderedVhosts)  # rendered virtual hosts
-    variants: dict[Any, Any] = field(default_factory=dict)  # interned RouteVariants (see ir.plan)
-    upstreams: dict[Any, Any] = field(default_factory=dict)  # interned Upstreams of parsed Mappings
-    cluster_users: list[Any] | None = None  # what the clusters of the previous compile were made from
-    cluster_result: tuple[Any, Any] = ((), {})
-    plan_index: tuple[list[Any], Any] | None = None
-    group_state: Any = None  # see ir.groups.GroupState  # the groups' attachments and their index (see ir.plan)
-    variants_pruned: int = 0
-    cluster_dicts: OwnedCache[dict[str, Any]] = field(default_factory=OwnedCache)
+    cluster_dicts: OwnedCache[dict[str, Any]] = field(default_factory=OwnedCache)  # rendered clusters
+    variants: InternPool = field(default_factory=InternPool)  # RouteVariants, by (group_id, member, case)
+    upstreams: InternPool = field(default_factory=InternPool)  # Upstreams of parsed Mappings
+    clusters_made: tuple[list[Any], tuple[Any, Any]] | None = None  # (users, (clusters, names)), see pipeline
+    plan_index: tuple[list[Any], Any] | None = None  # the groups' attachments and their index (see ir.plan)
+    group_state: Any = None  # see ir.groups.GroupState
 
     def tables(self) -> tuple[MemoTable, ...]:
         return (self.resources, self.mappings, self.probes, self.resolved, self.groups, self.clusters, self.vhosts)

@@ -188,7 +188,7 @@ def _mappings(build: _Build) -> None:
     table = build.memo.mappings if build.memo is not None else None
     if table is not None:
         table.begin((ctx.settings, ctx.options, ctx.tls_contexts))
-    upstreams = build.memo.upstreams if build.memo is not None else None
+    upstreams = build.memo.upstreams.values if build.memo is not None else None
 
     def parse(res: Resource, diag: Diagnostics) -> HttpMapping | None:
         mapping = mapping_kind.parse(res, ctx, diag)
@@ -239,17 +239,17 @@ def _clusters(build: _Build) -> None:
     users += [(m.upstream, m.ref) for m in build.tcp_mappings]
     users += list(build.services.upstreams())
     memo = build.memo
-    if memo is not None and memo.cluster_users == users:  # the same upstreams for the same resources
-        memo.clusters.keep_all()
-        build.clusters, build.cluster_names = memo.cluster_result
+    if memo is not None and memo.clusters_made is not None and memo.clusters_made[0] == users:
+        memo.clusters.keep_all()  # the same upstreams for the same resources
+        build.clusters, build.cluster_names = memo.clusters_made[1]
     else:
         if memo is not None:
             memo.clusters.begin(None)
         build.clusters, build.cluster_names = assign_clusters(users, memo)
         if memo is not None:
-            memo.cluster_users, memo.cluster_result = users, (build.clusters, build.cluster_names)
-    if memo is not None and len(memo.upstreams) > len(build.cluster_names) * 6 // 5 + 64:
-        memo.upstreams = {m.upstream: m.upstream for m in build.mappings}  # forget those no longer used
+            memo.clusters_made = (users, (build.clusters, build.cluster_names))
+    if memo is not None:
+        memo.upstreams.prune(lambda: {m.upstream for m in build.mappings}, lambda upstream: upstream)
     build.services = build.services.with_clusters(build.cluster_names)
 
 

@@ -67,7 +67,7 @@ def render_envoy(gateway: Gateway, settings: CompileSettings, memo: CompileMemo 
     if memo is not None:
         memo.routes.end(lambda: {id(group) for group in gateway.groups})
         memo.vhost_dicts.end()
-        memo.cluster_dicts.end()
+        memo.cluster_dicts.end(lambda: {id(cluster) for cluster in gateway.clusters})
     return config
 
 

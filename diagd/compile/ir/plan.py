@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import heapq
+import operator
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -78,7 +79,7 @@ class _Attachments:
         self.memo = memo
         self._taken: dict[object, tuple[tuple[_Kind, ...], tuple[_Kind, ...]]] = {}
         # Equal RouteVariants are one object across compiles, so rendering can tell unchanged routes by identity.
-        self.variants: dict[tuple[str, int, str], RouteVariant] = memo.variants if memo is not None else {}
+        self.variants: dict[tuple[str, int, str], RouteVariant] = memo.variants.values if memo is not None else {}
         self._decided = False
         index = _index_of(groups, memo)
         self.by_kind, self.everything, self.labels, self.shapes = index.by_kind, index.everything, index.labels, \
@@ -127,10 +128,7 @@ class _Attachments:
         if memo is None:
             return
         memo.taken = self._taken
-        if len(memo.variants) > memo.variants_pruned * 6 // 5 + 64:
-            live = {group.group_id for group in self.groups}
-            memo.variants = {key: v for key, v in memo.variants.items() if key[0] in live}
-            memo.variants_pruned = len(memo.variants)
+        memo.variants.prune(lambda: {group.group_id for group in self.groups}, operator.itemgetter(0))
         if self._decided:
             memo.takes = {key: decision for key, decision in memo.takes.items()
                           if key[0] in self._taken and key[1] in self.by_kind}
