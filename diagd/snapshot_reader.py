@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import logging
 import operator
+from typing import cast
 
 from diagd.compile.model.source import InvalidSource, Location, Snapshot, SourceObject
 from watt.formats.snapshot import InvalidRecord, SnapshotHeader, decode_record, decode_snapshot
@@ -31,40 +32,37 @@ class SnapshotReader:
             data = handle.read()
         parsed = decode_snapshot(data)
         lines = parsed.lines
-        items, missing, gone = self._items(lines)
-        for i in missing:
-            items[i] = self._decode(lines[i])
-        decoded: list[_Item] = items  # type: ignore[assignment]  # every item is decoded now
-        self.changed_kinds = frozenset(_kind(decoded[i]) for i in missing) | frozenset(_kind(item) for item in gone)
+        decoded, new, gone = self._decode_changed(lines)
+        self.changed_kinds = frozenset(_kind(decoded[i]) for i in new) | frozenset(_kind(item) for item in gone)
         self._invalid = {line for line in self._invalid if line in lines} if gone else self._invalid
-        self._invalid |= {lines[i] for i in missing if isinstance(decoded[i], InvalidSource)}
+        self._invalid |= {lines[i] for i in new if isinstance(decoded[i], InvalidSource)}
         self._lines, self._decoded = lines, decoded
-        self.decoded_last = len(missing)
+        self.decoded_last = len(new)
         if not self._invalid:  # the usual case: every line is an object, in line order
-            objects = tuple(decoded)
+            objects = cast(tuple[SourceObject, ...], tuple(decoded))
             invalid: tuple[InvalidSource, ...] = ()
         else:
             objects = tuple(i for i in decoded if isinstance(i, SourceObject))
             invalid = tuple(i for i in decoded if isinstance(i, InvalidSource))
-        return parsed.header, Snapshot(objects=objects, invalid=invalid,  # type: ignore[arg-type]
-                                       meta=dict(parsed.header))
+        return parsed.header, Snapshot(objects=objects, invalid=invalid, meta=dict(parsed.header))
 
-    def _items(self, lines: tuple[str, ...]) -> tuple[list[_Item | None], list[int], list[_Item]]:
-        """The previous read's item for each unchanged line (None for the others), the positions of the others,
-        and the items of lines that are gone. Lines compared position by position when their number is the same
-        (an edit in place), else looked up by content."""
+    def _decode_changed(self, lines: tuple[str, ...]) -> tuple[list[_Item], list[int], list[_Item]]:
+        """Each line's item, decoded only for lines the previous read did not have; the positions of those lines;
+        and the items of lines that are gone. Lines are compared position by position when their number is the
+        same (an edit in place), else looked up by content."""
         previous, decoded = self._lines, self._decoded
         if len(previous) == len(lines):
-            changed = list(itertools.compress(range(len(lines)), map(operator.ne, previous, lines)))
-            items: list[_Item | None] = list(decoded)
-            for i in changed:
-                items[i] = None
-            return items, changed, [decoded[i] for i in changed]
+            new = list(itertools.compress(range(len(lines)), map(operator.ne, previous, lines)))
+            gone = [decoded[i] for i in new]
+            items = list(decoded)
+            for i in new:
+                items[i] = self._decode(lines[i])
+            return items, new, gone
         known = dict(zip(previous, decoded))
-        items = list(map(known.get, lines))
-        missing = list(itertools.compress(range(len(lines)), map(operator.is_, items, itertools.repeat(None))))
+        new = [i for i, line in enumerate(lines) if line not in known]
         kept = set(lines)
-        return items, missing, [item for line, item in known.items() if line not in kept]
+        return ([known.get(line) or self._decode(line) for line in lines], new,
+                [item for line, item in known.items() if line not in kept])
 
     @staticmethod
     def _decode(line: str) -> _Item:
