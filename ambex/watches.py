@@ -8,7 +8,8 @@
 - A response is sent only when its content version differs from the last one sent, or the requested names changed.
 - CDS/LDS carry every resource; RDS/EDS carry the names asked for.
 - RDS responses carry only the route configurations that differ from those last sent (Envoy keeps route
-  configurations a response leaves out), and changed ones small enough to apply at once go first in a response of
+  configurations a response leaves out; one Envoy stops asking for leaves ``sent`` with the next response, so
+  asked for again it is sent again), and changed ones small enough to apply at once go first in a response of
   their own, so a Host's small route configuration is not held up by a large one (a catch-all Host's, say).
 - Make before break: a cluster still used by routes Envoy has acknowledged stays in CDS until the routes that
   replace it are acknowledged, so moving a route to a new cluster never yields "no cluster" 503s.

@@ -99,6 +99,18 @@ def test_rds_responses_carry_only_the_route_configurations_that_changed(tmp_path
     assert envoy.stream.watches[ROUTE].acked["r2"].digest == s2.of(ROUTE)["r2"].digest
 
 
+def test_a_route_configuration_asked_for_again_is_sent_again_though_unchanged(tmp_path: Path) -> None:
+    """Envoy drops a route configuration when it stops asking for it (a Listener removed); asked for again, it
+    must come again, or the new Listener would wait for it."""
+    envoy = FakeEnvoy(tmp_path)
+    s = snap(1, routes=[res("r1"), res("r2")])
+    [first] = envoy.request(ROUTE, s, names=("r1", "r2"))
+    [fewer] = envoy.ack(first, s, names=("r1",))
+    assert envoy.names(fewer) == []  # only r1 is asked for, and Envoy has it
+    [again] = envoy.ack(fewer, s, names=("r1", "r2"))
+    assert envoy.names(again) == ["r2"]
+
+
 def test_small_changed_route_configurations_go_first_then_every_changed_one(tmp_path: Path) -> None:
     """A large route configuration (a catch-all Host's) must not hold up a small one: Envoy applies responses in
     order, so the small one is live before the large one is even parsed; the second response decides the ACK."""

@@ -7,7 +7,11 @@ import dataclasses
 import json
 import os
 import signal
+import subprocess
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,65 +51,75 @@ def _status(layout: BaseLayout) -> dict[str, Any]:
         return {}
 
 
-def test_envoy_nack_keeps_previous_routes_and_is_reported(tmp_path: Path, echo_factory: Any) -> None:
-    upstream = echo_factory("ok")
+@dataclass
+class _Running:
+    """ambex and a real Envoy fed from ``layout``, with the settings the published configurations are compiled for."""
+
+    layout: BaseLayout
+    settings: CompileSettings
+    publisher: Publisher
+    ambex: subprocess.Popen[bytes] | None = None
+
+    def publish(self, config: EnvoyConfig, seq: int) -> None:
+        self.publisher.publish(config, {"snapshot_seq": seq})
+        if self.ambex is not None:
+            os.kill(self.ambex.pid, signal.SIGHUP)
+
+
+@contextmanager
+def _ambex_and_envoy(tmp_path: Path, first: Callable[[CompileSettings], EnvoyConfig]) -> Iterator[_Running]:
+    """Publish ``first`` (compiled for this run's ports), then start ambex and Envoy; both stopped by PID after."""
     layout = BaseLayout(str(tmp_path / "base"))
     layout.ensure()
-    ads, admin, http_port = free_port(), free_port(), free_port()
-    settings = CompileSettings(envoy_bind_address="127.0.0.1", ads_port=ads, admin_port=admin, ready_port=free_port())
-    publisher = Publisher(layout)
-    good = _compile(http_port, upstream.address, settings)
-    publisher.publish(good, {"snapshot_seq": 1})
+    ads = free_port()
+    settings = CompileSettings(envoy_bind_address="127.0.0.1", ads_port=ads, admin_port=free_port(),
+                               ready_port=free_port())
+    running = _Running(layout, settings, Publisher(layout))
+    running.publish(first(settings), 1)
     env = {**os.environ, "AMBASSADOR_CONFIG_BASE_DIR": layout.base, "AMBASSADOR_ADS_PORT": str(ads)}
-    ambex = start([sys.executable, "-m", "ambex"], env=env, log_path=str(tmp_path / "ambex.log"))
+    running.ambex = start([sys.executable, "-m", "ambex"], env=env, log_path=str(tmp_path / "ambex.log"))
     envoy = start_envoy(layout.bootstrap_file, log_path=str(tmp_path / "envoy.log"))
     try:
-        wait_until(lambda: request(http_port, "/ok/").status == 200, timeout=30, what="first route")
-        publisher.publish(_with_bad_regex(good), {"snapshot_seq": 2})
-        os.kill(ambex.pid, signal.SIGHUP)
-        nack = wait_until(lambda: (_status(layout).get("last_nack") or {}).get("snapshot_seq") == 2
-                          and _status(layout)["last_nack"], timeout=15, what="NACK in ambex status")
-        assert nack["type"] == "RDS" and "(unclosed" in nack["message"]
-        assert all(request(http_port, "/ok/").status == 200 for _ in range(20))
-        fixed = _compile(http_port, upstream.address, settings, mapping("new", "/new/", upstream.address))
-        publisher.publish(fixed, {"snapshot_seq": 3})
-        os.kill(ambex.pid, signal.SIGHUP)
-        wait_until(lambda: request(http_port, "/new/").status == 200, timeout=15, what="route after the fix")
-        assert "3" in _status(layout)["acked_for"]
+        yield running
     finally:
         stop(envoy)
-        stop(ambex)
+        stop(running.ambex)
+
+
+def test_envoy_nack_keeps_previous_routes_and_is_reported(tmp_path: Path, echo_factory: Any) -> None:
+    upstream = echo_factory("ok")
+    http_port = free_port()
+    with _ambex_and_envoy(tmp_path, lambda settings: _compile(http_port, upstream.address, settings)) as run:
+        good = _compile(http_port, upstream.address, run.settings)
+        wait_until(lambda: request(http_port, "/ok/").status == 200, timeout=30, what="first route")
+        run.publish(_with_bad_regex(good), 2)
+        nack = wait_until(lambda: (_status(run.layout).get("last_nack") or {}).get("snapshot_seq") == 2
+                          and _status(run.layout)["last_nack"], timeout=15, what="NACK in ambex status")
+        assert nack["type"] == "RDS" and "(unclosed" in nack["message"]
+        assert all(request(http_port, "/ok/").status == 200 for _ in range(20))
+        run.publish(_compile(http_port, upstream.address, run.settings, mapping("new", "/new/", upstream.address)),
+                    3)
+        wait_until(lambda: request(http_port, "/new/").status == 200, timeout=15, what="route after the fix")
+        assert "3" in _status(run.layout)["acked_for"]
 
 
 def test_envoy_keeps_route_configurations_an_rds_response_leaves_out(tmp_path: Path, echo_factory: Any) -> None:
     """ambex sends only changed route configurations; the other Listener's, left out, keeps answering in a real
     Envoy, before and after its own change."""
     upstream = echo_factory("ok")
-    layout = BaseLayout(str(tmp_path / "base"))
-    layout.ensure()
-    ads, admin, port_a, port_b = free_port(), free_port(), free_port(), free_port()
-    settings = CompileSettings(envoy_bind_address="127.0.0.1", ads_port=ads, admin_port=admin, ready_port=free_port())
+    port_a, port_b = free_port(), free_port()
 
-    def config(a: str, b: str) -> EnvoyConfig:
+    def config(a: str, b: str, settings: CompileSettings) -> EnvoyConfig:
         text = to_yaml(listener("a", port_a), listener("b", port_b, security_model="INSECURE"), host("h"),
                        mapping("a", a, upstream.address), mapping("b", b, upstream.address))
         return compile(snapshot_from_text(text), settings).envoy
 
-    publisher = Publisher(layout)
-    first = config("/a1/", "/b1/")
-    assert len(first.route_configs) == 2  # one per Listener: their security models differ
-    publisher.publish(first, {"snapshot_seq": 1})
-    env = {**os.environ, "AMBASSADOR_CONFIG_BASE_DIR": layout.base, "AMBASSADOR_ADS_PORT": str(ads)}
-    ambex = start([sys.executable, "-m", "ambex"], env=env, log_path=str(tmp_path / "ambex.log"))
-    envoy = start_envoy(layout.bootstrap_file, log_path=str(tmp_path / "envoy.log"))
-    try:
+    with _ambex_and_envoy(tmp_path, lambda settings: config("/a1/", "/b1/", settings)) as run:
+        assert len(config("/a1/", "/b1/", run.settings).route_configs) == 2  # one per Listener: models differ
         wait_until(lambda: request(port_b, "/b1/").status == 200, timeout=30, what="first routes")
         for seq, (a, b) in enumerate((("/a2/", "/b1/"), ("/a2/", "/b3/"), ("/a4/", "/b3/")), start=2):
-            publisher.publish(config(a, b), {"snapshot_seq": seq})
-            os.kill(ambex.pid, signal.SIGHUP)
-            wait_until(lambda s=seq: str(s) in _status(layout).get("acked_for", {}), timeout=15, what=f"ack {seq}")
+            run.publish(config(a, b, run.settings), seq)
+            wait_until(lambda s=seq: str(s) in _status(run.layout).get("acked_for", {}), timeout=15,
+                       what=f"ack {seq}")
             assert request(port_a, a).status == 200 and request(port_b, b).status == 200
             assert request(port_a, "/a1/").status == 404
-    finally:
-        stop(envoy)
-        stop(ambex)
