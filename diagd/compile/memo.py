@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from diagd.compile.model.problems import Diagnostics, Problem
+from diagd.compile.splice import ItemMap, Partition, changed_positions, changed_span
 
-__all__ = ["MemoTable", "GroupOrder", "OwnedCache", "InternPool", "RenderedVhosts", "CompileMemo"]
+__all__ = ["MemoTable", "GroupOrder", "OwnedCache", "InternPool", "GroupChanges", "RenderedGroups", "RenderedVhosts",
+           "CompileMemo"]
 
 T = TypeVar("T")
 A = TypeVar("A")
@@ -164,6 +166,20 @@ class InternPool:
             self._pruned_size = len(self.values)
 
 
+@dataclass(frozen=True)
+class GroupChanges:
+    """The groups of one compile against the previous one's: ``ids`` are the group ids whose RouteGroup object
+    differs. Known when grouping was patched (see ``ir.groups``); a consumer uses it only if what it last saw was
+    ``before``."""
+
+    before: tuple[object, ...]
+    after: tuple[object, ...]
+    ids: frozenset[str]
+
+
+_VhostEntry = tuple[tuple[object, ...], tuple[str, ...], object, Mapping[str, object], dict[str, Any]]
+
+
 @dataclass
 class RenderedVhosts:
     """Virtual hosts rendered by the previous compile, by (route configuration, virtual host name), with the route
@@ -172,8 +188,8 @@ class RenderedVhosts:
     same objects), and those whose group object changed. One changed Mapping at 10,000 re-renders a few routes per
     virtual host that has it, not 10,000."""
 
-    _entries: dict[object, tuple[tuple[object, ...], tuple[object, ...], dict[str, Any]]] = field(default_factory=dict)
-    _used: dict[object, tuple[tuple[object, ...], tuple[object, ...], dict[str, Any]]] = field(default_factory=dict)
+    _entries: dict[object, _VhostEntry] = field(default_factory=dict)
+    _used: dict[object, _VhostEntry] = field(default_factory=dict)
     _context: object = _UNSET
 
     def begin(self, context: object) -> None:
@@ -181,44 +197,56 @@ class RenderedVhosts:
             self._entries, self._context = {}, context
         self._used = {}
 
-    def get(self, key: object, variants: tuple[object, ...], groups: tuple[object, ...], head: dict[str, Any],
-            render: Callable[[int], dict[str, Any]]) -> dict[str, Any]:
-        """``head`` (the virtual host without routes) with ``render(i)`` for each variant that needs rendering."""
+    def get(self, key: object, variants: tuple[object, ...], group_ids: tuple[str, ...], groups: RenderedGroups,
+            head: dict[str, Any], render: Callable[[int], dict[str, Any]]) -> dict[str, Any]:
+        """``head`` (the virtual host without routes) with ``render(i)`` for each variant that needs rendering;
+        ``group_ids`` are the variants' groups, found in ``groups``."""
         entry = self._entries.get(key)
         if entry is None:
             routes = [render(i) for i in range(len(variants))]
         else:
-            routes = _patched(entry, variants, groups, render)
-        value = entry[2] if entry is not None and routes is entry[2]["routes"] and head == _head(entry[2]) else \
+            routes = _patched(entry, variants, group_ids, groups, render)
+        value = entry[4] if entry is not None and routes is entry[4]["routes"] and head == _head(entry[4]) else \
             {**head, "routes": routes}
-        self._used[key] = (variants, groups, value)
+        self._used[key] = (variants, group_ids, groups.token, groups.index, value)
         return value
 
     def end(self) -> None:
         self._entries, self._used = self._used, {}
 
 
+@dataclass(frozen=True)
+class RenderedGroups:
+    """One compile's groups as rendering sees them: ``token`` (the ordered groups tuple), ``index`` by id, and the
+    changes since the previous compile when they are known."""
+
+    token: tuple[object, ...]
+    index: Mapping[str, object]
+    changes: GroupChanges | None = None
+
+
 def _head(value: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in value.items() if k != "routes"}
 
 
-def _patched(entry: tuple[tuple[object, ...], tuple[object, ...], dict[str, Any]], variants: tuple[object, ...],
-             groups: tuple[object, ...], render: Callable[[int], dict[str, Any]]) -> list[dict[str, Any]]:
+def _patched(entry: _VhostEntry, variants: tuple[object, ...], ids: tuple[str, ...], groups: RenderedGroups,
+             render: Callable[[int], dict[str, Any]]) -> list[dict[str, Any]]:
     """The previous routes with what changed rendered again; the very same list when nothing did."""
-    old_variants, old_groups, value = entry
+    old_variants, old_ids, old_token, old_index, value = entry
     old_routes: list[dict[str, Any]] = value["routes"]
-    if old_variants is variants and old_groups is groups:
-        return old_routes
     n_old, n_new = len(old_variants), len(variants)
-    head = 0
-    limit = min(n_old, n_new)
-    while head < limit and old_variants[head] is variants[head]:
-        head += 1
-    tail = 0
-    while tail < limit - head and old_variants[n_old - 1 - tail] is variants[n_new - 1 - tail]:
-        tail += 1
-    changed = [i for i in range(head) if old_groups[i] is not groups[i]]
-    changed += [n_new - tail + i for i in range(tail) if old_groups[n_old - tail + i] is not groups[n_new - tail + i]]
+    head, tail = (n_new, 0) if old_variants is variants else changed_span(old_variants, variants)
+    if old_token is groups.token:
+        changed: list[int] = []
+    elif groups.changes is not None and groups.changes.before is old_token:
+        wanted = groups.changes.ids
+        changed = [*_positions(ids, wanted, 0, head), *_positions(ids, wanted, n_new - tail, n_new)]
+    else:  # compare the group objects of the unchanged head and tail
+        index = groups.index
+        changed = changed_positions([*map(old_index.__getitem__, old_ids[:head]), *map(old_index.__getitem__,
+                                                                                       old_ids[n_old - tail:])],
+                                    [*map(index.__getitem__, ids[:head]), *map(index.__getitem__, ids[n_new - tail:])])
+        changed = [i if i < head else n_new - tail + i - head for i in changed]
     if head == n_new == n_old and not changed:
         return old_routes
     routes = [*old_routes[:head], *[render(i) for i in range(head, n_new - tail)], *old_routes[n_old - tail:]]
@@ -227,14 +255,35 @@ def _patched(entry: tuple[tuple[object, ...], tuple[object, ...], dict[str, Any]
     return routes
 
 
+def _positions(ids: tuple[str, ...], wanted: frozenset[str], start: int, stop: int) -> list[int]:
+    """Where the ids in ``wanted`` (a few) occur in ``ids[start:stop]``."""
+    found = []
+    for group_id in wanted:
+        at = start
+        while True:
+            try:
+                at = ids.index(group_id, at, stop)
+            except ValueError:
+                break
+            found.append(at)
+            at += 1
+    return found
+
+
 @dataclass
 class CompileMemo:
     """One table per memoised step."""
 
-    resources: MemoTable = field(default_factory=MemoTable)
-    mappings: MemoTable = field(default_factory=MemoTable)
+    gateway_api: Partition[Any] = field(default_factory=Partition)  # snapshot objects: Gateway API or not
+    parents: Partition[Any] = field(default_factory=Partition)  # snapshot objects: Service or Ingress or not
+    annotations: ItemMap[Any, Any] = field(default_factory=ItemMap)  # Service or Ingress → annotation objects
+    by_kind: Partition[Any] = field(default_factory=Partition)  # resources by kind
+    statuses: Partition[Any] = field(default_factory=Partition)  # resources: with a status to write or not
+    resources: Any = None  # see kinds.resources.Collected
+    hosts: ItemMap[Any, Any] = field(default_factory=ItemMap)  # Host resource → (Host, the secret files it uses)
+    mappings: ItemMap[Any, Any] = field(default_factory=ItemMap)  # Mapping resource → HttpMapping
     probes: MemoTable = field(default_factory=MemoTable)
-    resolved: MemoTable = field(default_factory=MemoTable)  # by id(Mapping); the check holds the Mapping
+    resolved: ItemMap[Any, Any] = field(default_factory=ItemMap)  # HttpMapping → with its resolver applied
     groups: MemoTable = field(default_factory=MemoTable)
     clusters: MemoTable = field(default_factory=MemoTable)
     group_order: GroupOrder = field(default_factory=GroupOrder)
@@ -246,9 +295,12 @@ class CompileMemo:
     cluster_dicts: OwnedCache[dict[str, Any]] = field(default_factory=OwnedCache)  # rendered clusters
     variants: InternPool = field(default_factory=InternPool)  # RouteVariants, by (group_id, member, case)
     upstreams: InternPool = field(default_factory=InternPool)  # Upstreams of parsed Mappings
+    cluster_users: ItemMap[Any, Any] = field(default_factory=ItemMap)  # HttpMapping → (upstream, ref) or None
     clusters_made: tuple[list[Any], tuple[Any, Any]] | None = None  # (users, (clusters, names)), see pipeline
     plan_index: tuple[list[Any], Any] | None = None  # the groups' attachments and their index (see ir.plan)
     group_state: Any = None  # see ir.groups.GroupState
+    group_changes: GroupChanges | None = None  # the last compile's, when grouping was patched
+    unrouted: Any = None  # see ir.unrouted.UnroutedState
 
     def tables(self) -> tuple[MemoTable, ...]:
-        return (self.resources, self.mappings, self.probes, self.resolved, self.groups, self.clusters, self.vhosts)
+        return (self.probes, self.groups, self.clusters, self.vhosts)

@@ -7,8 +7,11 @@ snapshot → resources (common rules) → Module options → Secrets → TLSCont
 from __future__ import annotations
 
 import dataclasses
+import functools
+import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import cast
 
 from diagd.compile.envoy.endpoints import render_load_assignments
 from diagd.compile.envoy.output import EnvoyConfig, render_envoy
@@ -25,6 +28,7 @@ from diagd.compile.ir.plan import plan_listeners
 from diagd.compile.ir.tcp import TcpMapping
 from diagd.compile.ir.tcp_plan import synthesized_listeners, tcp_chains_by_port
 from diagd.compile.ir.tls import TLSContext
+from diagd.compile.ir.unrouted import report_unrouted
 from diagd.compile.kinds import authservice as authservice_kind
 from diagd.compile.kinds import host as host_kind
 from diagd.compile.kinds import listener as listener_kind
@@ -42,7 +46,7 @@ from diagd.compile.kinds.endpoints import load_assignments
 from diagd.compile.kinds.gateway_api import set_aside_gateway_api
 from diagd.compile.kinds.ingress import ingress_statuses, translate_ingresses
 from diagd.compile.kinds.probes import probe_mappings
-from diagd.compile.kinds.resources import AMBASSADOR_KINDS, Resource, collect_resources
+from diagd.compile.kinds.resources import AMBASSADOR_KINDS, Collected, Resource, collect_resources
 from diagd.compile.kinds.secrets import FALLBACK_SECRET, SecretStore
 from diagd.compile.kinds.sources import report_source_problems
 from diagd.compile.kinds.statsd import report_statsd_problems
@@ -52,8 +56,13 @@ from diagd.compile.model.problems import Diagnostics, Problem, ResourceRef
 from diagd.compile.model.settings import CompileSettings
 from diagd.compile.model.source import Location, Snapshot
 from diagd.compile.model.status import StatusUpdate
+from diagd.compile.splice import Partition
 
 __all__ = ["compile", "refresh_endpoints", "CompileResult", "STEPS", "HANDLED_KINDS"]
+
+_KEY = operator.attrgetter("key")
+_KIND = operator.attrgetter("kind")
+_REF = operator.attrgetter("ref")
 
 HANDLED_KINDS = frozenset({"Module", "Listener", "Host", "Mapping", "Secret", "TLSContext", "TCPMapping",
                            "AuthService", "RateLimitService", "TracingService", "LogService",
@@ -146,8 +155,20 @@ def _ingresses(build: _Build) -> None:
 
 
 def _hosts(build: _Build) -> None:
-    for res in build.by_kind.get("Host", []):
-        host = host_kind.parse(res, build.ctx, build.diag)
+    ctx, store = build.ctx, build.secrets
+
+    def parse(res: Resource, diag: Diagnostics) -> tuple[Host | None, dict[str, bytes]]:
+        with store.recording() as files:
+            host = host_kind.parse(res, ctx, diag)
+        return host, files
+    resources = build.by_kind.get("Host", [])
+    if build.memo is None:
+        parsed = [parse(res, build.diag) for res in resources]
+    else:  # a Host's result depends on the Secrets it names: they are part of the context
+        build.memo.hosts.begin((ctx.settings, ctx.options, ctx.tls_contexts, tuple(build.by_kind.get("Secret", ()))))
+        parsed = build.memo.hosts.map(resources, build.diag, parse, key=_KEY)
+    for host, files in parsed:
+        store.files.update(files)
         if host is not None:
             build.hosts.append(host)
     if not build.by_kind.get("Host"):
@@ -199,10 +220,10 @@ def _mappings(build: _Build) -> None:
         upstream = upstreams.setdefault(mapping.upstream, mapping.upstream)
         return mapping if upstream is mapping.upstream else dataclasses.replace(mapping, upstream=upstream)
 
-    for res in build.by_kind.get("Mapping", []):
-        mapping = parse(res, build.diag) if table is None else table.get(res.key, build.diag, parse, res)
-        if mapping is not None:
-            build.mappings.append(mapping)
+    resources = build.by_kind.get("Mapping", [])
+    parsed = [parse(res, build.diag) for res in resources] if table is None else \
+        table.map(resources, build.diag, parse, key=_KEY)
+    build.mappings.extend(filter(None, parsed))
     if table is None:
         build.mappings.extend(probe_mappings(build.options, build.settings, build.diag))
         return
@@ -223,22 +244,28 @@ def _tcp_mappings(build: _Build) -> None:
 def _resolvers(build: _Build) -> None:
     table = resolver_kind.resolver_table(build.by_kind, build.diag)
     defaults = resolver_kind.ResolverDefaults.from_modules(build.by_kind.get("Module", []))
-    resources = {res.ref.rkey: res for kind in ("Mapping", "TCPMapping") for res in build.by_kind.get(kind, [])}
+
+    @functools.cache
+    def resources() -> dict[str, Resource]:
+        return {res.ref.rkey: res for kind in ("Mapping", "TCPMapping") for res in build.by_kind.get(kind, [])}
     memo = build.memo.resolved if build.memo is not None else None
     if memo is not None:
-        memo.begin((defaults, build.settings))
+        memo.begin((defaults, build.settings, table))
     build.mappings = resolver_kind.apply_resolvers(build.mappings, resources, table=table, defaults=defaults,
                                                    settings=build.settings, diag=build.diag, memo=memo)
     build.tcp_mappings = resolver_kind.apply_resolvers(build.tcp_mappings, resources, table=table,
-                                                       defaults=defaults, settings=build.settings, diag=build.diag,
-                                                       memo=memo)
+                                                       defaults=defaults, settings=build.settings, diag=build.diag)
 
 
 def _clusters(build: _Build) -> None:
-    users = [(m.upstream, m.ref) for m in build.mappings if m.redirect is None]
-    users += [(m.upstream, m.ref) for m in build.tcp_mappings]
-    users += list(build.services.upstreams())
     memo = build.memo
+    if memo is None:
+        of_mappings = [_cluster_user(m, build.diag) for m in build.mappings]
+    else:
+        memo.cluster_users.begin(None)
+        of_mappings = memo.cluster_users.map(build.mappings, build.diag, _cluster_user)
+    users = [*filter(None, of_mappings), *((m.upstream, m.ref) for m in build.tcp_mappings),
+             *build.services.upstreams()]
     if memo is not None and memo.clusters_made is not None and memo.clusters_made[0] == users:
         memo.clusters.keep_all()  # the same upstreams for the same resources
         build.clusters, build.cluster_names = memo.clusters_made[1]
@@ -251,6 +278,10 @@ def _clusters(build: _Build) -> None:
     if memo is not None:
         memo.upstreams.prune(lambda: {m.upstream for m in build.mappings}, lambda upstream: upstream)
     build.services = build.services.with_clusters(build.cluster_names)
+
+
+def _cluster_user(mapping: HttpMapping, _diag: Diagnostics) -> tuple[Upstream, ResourceRef] | None:
+    return (mapping.upstream, mapping.ref) if mapping.redirect is None else None
 
 
 def _groups(build: _Build) -> None:
@@ -267,20 +298,10 @@ def _plan(build: _Build) -> None:
                                  strict_selectors=build.settings.strict_label_selectors, diag=build.diag,
                                  tcp_chains=tcp_chains_by_port(tcp, build.cluster_names, build.diag),
                                  memo=build.memo)
-    _report_unrouted(build)
-
-
-def _report_unrouted(build: _Build) -> None:
-    if not build.plans:
-        return
-    routed: set[str] = set().union(*(vh.sources for plan in build.plans for chain in plan.chains
-                                     for vh in chain.virtual_hosts))
-    grouped = {m.mapping.ref.rkey for g in build.groups for m in g.members}
-    for mapping in build.mappings:
-        if not mapping.internal and mapping.ref.rkey in grouped and mapping.ref.rkey not in routed:
-            why = ("it has no hostname, and no Host's mappingSelector selects its labels" if mapping.hostname is None
-                   else f"no Host on any Listener takes hostname {mapping.hostname!r}")
-            build.diag.notice(mapping.ref, "NotRouted", f"Mapping {mapping.ref.name} is not routed: {why}")
+    state = report_unrouted(build.plans, build.groups, build.mappings, build.diag,
+                            build.memo.unrouted if build.memo is not None else None)
+    if build.memo is not None:
+        build.memo.unrouted = state
 
 
 STEPS: tuple[tuple[str, Callable[[_Build], None]], ...] = (
@@ -310,13 +331,17 @@ def compile(snapshot: Snapshot, settings: CompileSettings,  # noqa: A001 - the p
     report_source_problems(snapshot.meta, diag)
     report_statsd_problems(settings.statsd, diag)
     if memo is not None:
-        memo.resources.begin(settings)
-    source = expand_annotations(set_aside_gateway_api(snapshot, diag), diag)
+        if memo.resources is None:
+            memo.resources = Collected()
+        memo.resources.objects.begin(settings)
+        memo.annotations.begin(None)
+    source = expand_annotations(set_aside_gateway_api(snapshot, diag, memo.gateway_api if memo is not None else None),
+                                diag, (memo.parents, memo.annotations) if memo is not None else None)
     resources = collect_resources(source, settings, diag, memo.resources if memo is not None else None)
-    by_kind: dict[str, list[Resource]] = {}
-    for res in resources:
-        by_kind.setdefault(res.kind, []).append(res)
-        if res.kind in AMBASSADOR_KINDS and res.kind not in HANDLED_KINDS:
+    by_kind = cast(dict[str, list[Resource]], (memo.by_kind if memo is not None else Partition[Resource]()).split(
+        resources, _KIND))
+    for kind in by_kind.keys() & AMBASSADOR_KINDS - HANDLED_KINDS:
+        for res in by_kind[kind]:
             diag.notice(res.ref, "UnsupportedKind", f"{res.kind} is not implemented yet; it is ignored")
     build = _Build(settings=settings, diag=diag, by_kind=by_kind, secrets=SecretStore(settings.secrets_dir),
                    memo=memo)
@@ -331,10 +356,11 @@ def compile(snapshot: Snapshot, settings: CompileSettings,  # noqa: A001 - the p
                       tcp_mappings=tuple(build.tcp_mappings), services=build.services)
     statuses = ingress_statuses(build.ingresses, by_kind.get("Service", []), settings, diag)
     problems = diag.problems()
-    statuses += resource_statuses(resources, problems, mappings=settings.update_mapping_status)
+    statuses += resource_statuses(resources, problems, mappings=settings.update_mapping_status,
+                                  memo=memo.statuses if memo is not None else None)
     envoy = _with_endpoints(render_envoy(gateway, settings, memo), gateway, snapshot, settings)
     return CompileResult(ir=gateway, envoy=envoy, problems=problems,
-                         resources=tuple(r.ref for r in resources), status_updates=statuses,
+                         resources=tuple(map(_REF, resources)), status_updates=statuses,
                          secret_files=dict(build.secrets.files))
 
 

@@ -15,7 +15,7 @@ from diagd.compile.ir.gateway import Gateway, RouteAction, RouteVariant, Virtual
 from diagd.compile.ir.groups import GroupMember, RouteGroup
 from diagd.compile.ir.mapping import HttpMapping
 from diagd.compile.ir.matches import HeaderMatch, PathKind, QueryMatch, StringMatch
-from diagd.compile.memo import CompileMemo
+from diagd.compile.memo import CompileMemo, RenderedGroups
 from diagd.compile.ir.policies import REDIRECT_CODES, CorsPolicy, HashOn, LoadBalancer, Redirect
 
 __all__ = ["render_route_configs", "render_route", "header_matcher"]
@@ -181,10 +181,10 @@ def _route(gateway: Gateway, variant: RouteVariant, memo: CompileMemo) -> dict[s
     return memo.routes.get(key, group, build)
 
 
-def _virtual_host(gateway: Gateway, config: str, vhost: VirtualHost, memo: CompileMemo) -> dict[str, Any]:
-    groups = tuple(map(gateway.group_index.__getitem__, vhost.group_ids))
+def _virtual_host(gateway: Gateway, config: str, vhost: VirtualHost, groups: RenderedGroups,
+                  memo: CompileMemo) -> dict[str, Any]:
     head = {"name": vhost.name, "domains": list(vhost.domains)}
-    return memo.vhost_dicts.get((config, vhost.name), vhost.routes, groups, head,
+    return memo.vhost_dicts.get((config, vhost.name), vhost.routes, vhost.group_ids, groups, head,
                                 lambda i: _route(gateway, vhost.routes[i], memo))
 
 
@@ -193,10 +193,13 @@ def render_route_configs(gateway: Gateway, memo: CompileMemo | None = None) -> t
     action) and shared by every virtual host that has it; with a memo, unchanged virtual hosts and routes from the
     previous compile are reused as they are."""
     own = memo if memo is not None else CompileMemo()
+    changes = own.group_changes
+    groups = RenderedGroups(gateway.groups, gateway.group_index,
+                            changes if changes is not None and changes.after is gateway.groups else None)
     configs: dict[str, dict[str, Any]] = {}
     for plan in gateway.listeners:
         for chain in plan.chains:
             if chain.tcp is None and chain.route_config not in configs:  # chains may share one (see plan)
                 configs[chain.route_config] = {"name": chain.route_config, "virtual_hosts": [
-                    _virtual_host(gateway, chain.route_config, vh, own) for vh in chain.virtual_hosts]}
+                    _virtual_host(gateway, chain.route_config, vh, groups, own) for vh in chain.virtual_hosts]}
     return tuple(configs[name] for name in sorted(configs))

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from diagd.compile.ir.cluster import Upstream
 from diagd.compile.ir.mapping import DERIVED, AttachKind, HttpMapping
-from diagd.compile.memo import CompileMemo
+from diagd.compile.memo import CompileMemo, GroupChanges
 from diagd.compile.model.problems import Diagnostics
 
 __all__ = ["GroupMember", "Shadow", "RouteGroup", "build_groups", "MISMATCH_FIELDS"]
@@ -81,6 +81,7 @@ def build_groups(mappings: list[HttpMapping], clusters: Mapping[Upstream, str], 
         patched = _patched(mappings, clusters, diag, memo)
         if patched is not None:
             return patched
+        memo.group_changes = None
     buckets: dict[str, list[HttpMapping]] = {}
     for mapping in mappings:
         bucket = buckets.get(mapping.group_id)
@@ -154,6 +155,8 @@ def _patched(mappings: list[HttpMapping], clusters: Mapping[Upstream, str], diag
         assert group is not None
         result[state.positions[gid]] = group
     patched = tuple(result)
+    memo.group_changes = GroupChanges(before=state.result, after=patched, ids=frozenset(
+        gid for gid, group in remade.items() if group is not state.result[state.positions[gid]]))
     memo.group_state = dataclasses.replace(state, mappings=list(mappings), buckets={**state.buckets, **buckets},
                                            result=patched)
     return patched

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator, Mapping
+from itertools import chain
 from typing import Any
 
 import yaml
@@ -18,6 +19,7 @@ import yaml
 from diagd.compile.model.problems import Diagnostics, ResourceRef
 from diagd.compile.model.raw import as_mapping
 from diagd.compile.model.source import Location, Snapshot, SourceObject
+from diagd.compile.splice import ItemMap, Partition
 
 __all__ = ["ANNOTATION", "expand_annotations"]
 
@@ -27,14 +29,25 @@ PARENT_KINDS = frozenset({"Service", "Ingress"})
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def expand_annotations(snapshot: Snapshot, diag: Diagnostics) -> Snapshot:
-    """The snapshot plus one object per annotation document (unchanged when there are none)."""
-    extra: list[SourceObject] = []
-    for obj in [obj for obj in snapshot.objects if obj.kind in PARENT_KINDS]:
-        extra.extend(_children(obj, obj.body, diag))
+def expand_annotations(snapshot: Snapshot, diag: Diagnostics,
+                       memo: tuple[Partition[SourceObject], ItemMap[SourceObject, tuple[SourceObject, ...]]] | None
+                       = None) -> Snapshot:
+    """The snapshot plus one object per annotation document (unchanged when there are none). With a memo, a parent
+    object seen by the previous compile gives the same child objects again, without parsing its YAML."""
+    objects = snapshot.objects
+    parents = (Partition[SourceObject]() if memo is None else memo[0]).split(objects, _is_parent).get(True, [])
+
+    def children(obj: SourceObject, child: Diagnostics) -> tuple[SourceObject, ...]:
+        return tuple(_children(obj, obj.body, child))
+    made = [children(obj, diag) for obj in parents] if memo is None else memo[1].map(parents, diag, children)
+    extra = tuple(chain.from_iterable(made))
     if not extra:
         return snapshot
-    return dataclasses.replace(snapshot, objects=(*snapshot.objects, *extra))
+    return dataclasses.replace(snapshot, objects=(*objects, *extra))
+
+
+def _is_parent(obj: SourceObject) -> bool:
+    return obj.kind in PARENT_KINDS
 
 
 def _children(obj: SourceObject, body: Mapping[str, Any], diag: Diagnostics) -> Iterator[SourceObject]:

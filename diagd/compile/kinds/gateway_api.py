@@ -10,6 +10,7 @@ import dataclasses
 
 from diagd.compile.model.problems import Diagnostics
 from diagd.compile.model.source import Snapshot, SourceObject
+from diagd.compile.splice import Partition
 
 __all__ = ["GATEWAY_API_GROUP", "set_aside_gateway_api"]
 
@@ -20,11 +21,14 @@ def _is_gateway_api(obj: SourceObject) -> bool:
     return obj.api_version is not None and obj.api_version.startswith(GATEWAY_API_GROUP + "/")
 
 
-def set_aside_gateway_api(snapshot: Snapshot, diag: Diagnostics) -> Snapshot:
-    aside = [obj for obj in snapshot.objects if obj.api_version is not None and _is_gateway_api(obj)]
+def set_aside_gateway_api(snapshot: Snapshot, diag: Diagnostics, memo: Partition[SourceObject] | None = None
+                          ) -> Snapshot:
+    parts = Partition[SourceObject]() if memo is None else memo
+    split = parts.split(snapshot.objects, _is_gateway_api)
+    aside = split.get(True)
     if not aside:
         return snapshot
     kinds = sorted({str(obj.kind) for obj in aside})
     diag.notice(None, "GatewayAPINotCompiled", f"{len(aside)} Gateway API objects "
                 f"({', '.join(kinds)}) are watched but not compiled yet; they have no effect")
-    return dataclasses.replace(snapshot, objects=tuple(obj for obj in snapshot.objects if not _is_gateway_api(obj)))
+    return dataclasses.replace(snapshot, objects=tuple(split.get(False, ())))

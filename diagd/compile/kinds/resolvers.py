@@ -12,7 +12,7 @@ cluster has one address for the whole Service.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import TypeVar
@@ -21,9 +21,9 @@ from diagd.compile.ir.cluster import Discovery, Upstream
 from diagd.compile.ir.mapping import HttpMapping
 from diagd.compile.ir.tcp import TcpMapping
 from diagd.compile.kinds.resources import Resource
-from diagd.compile.memo import MemoTable
 from diagd.compile.model.problems import Diagnostics
 from diagd.compile.model.settings import CompileSettings
+from diagd.compile.splice import ItemMap
 
 __all__ = ["Resolution", "RESOLVER_KINDS", "ResolverDefaults", "resolver_table", "apply_resolvers"]
 
@@ -85,32 +85,28 @@ def _endpoint_upstream(upstream: Upstream, settings: CompileSettings, own_namesp
     return dataclasses.replace(upstream, discovery=Discovery.EDS, host=f"{service}.{namespace}")
 
 
-def apply_resolvers(mappings: Sequence[M], resources: Mapping[str, Resource], *,
+def apply_resolvers(mappings: Sequence[M], resources: Callable[[], Mapping[str, Resource]], *,
                     table: Mapping[str, Resolution], defaults: ResolverDefaults, settings: CompileSettings,
-                    diag: Diagnostics, memo: MemoTable | None = None) -> list[M]:
+                    diag: Diagnostics, memo: ItemMap[M, M | None] | None = None) -> list[M]:
     """Mappings (or TCPMappings) with their resolver applied; one naming an unknown resolver is dropped with an
-    error. With a memo, a Mapping object resolved the same way as in the previous compile gives the same object
-    back (an endpoint resolver replaces the upstream, and downstream memos compare Mappings by identity)."""
-    out: list[M] = []
-    for mapping in mappings:
+    error. ``resources()`` gives the resources by key (asked for only when a Mapping is resolved). With a memo, a
+    Mapping object resolved in the previous compile gives the same object back (an endpoint resolver replaces the
+    upstream, and downstream memos compare Mappings by identity)."""
+
+    def resolve(mapping: M, child: Diagnostics) -> M | None:
         if isinstance(mapping, HttpMapping) and mapping.internal:  # probe and diag routes are not the user's
-            out.append(mapping)
-            continue
-        res = resources.get(mapping.ref.rkey)
+            return mapping
+        res = resources().get(mapping.ref.rkey)
         given = res.spec.get("resolver") if res is not None else None
         name: str = given if isinstance(given, str) and given else defaults.resolver
         resolution: Resolution | None = table.get(name)
         if resolution is not None and resolution is not Resolution.ENDPOINT and not mapping.upstream.health_checks:
-            out.append(mapping)  # nothing to change
-            continue
+            return mapping  # nothing to change
+        return _resolved(mapping, name, resolution, defaults, settings, child)
 
-        def resolve(m: M, child: Diagnostics, name: str = name, resolution: Resolution | None = resolution) -> M | None:
-            return _resolved(m, name, resolution, defaults, settings, child)
-        resolved = resolve(mapping, diag) if memo is None else \
-            memo.get(id(mapping), diag, resolve, mapping, check=(mapping, name, resolution))
-        if resolved is not None:
-            out.append(resolved)
-    return out
+    resolved = [resolve(mapping, diag) for mapping in mappings] if memo is None else \
+        memo.map(mappings, diag, resolve)
+    return list(filter(None, resolved))
 
 
 def _resolved(mapping: M, name: str, resolution: Resolution | None, defaults: ResolverDefaults,

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import operator
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from diagd.compile.kinds.fields import type_name
-from diagd.compile.memo import MemoTable
 from diagd.compile.model.problems import Diagnostics, ResourceRef
 from diagd.compile.model.settings import CompileSettings
 from diagd.compile.model.source import Location, Snapshot, SourceObject
+from diagd.compile.splice import ItemMap
 
-__all__ = ["Resource", "collect_resources", "AMBASSADOR_KINDS", "CORE_KINDS"]
+__all__ = ["Resource", "Collected", "collect_resources", "AMBASSADOR_KINDS", "CORE_KINDS"]
 
 AMBASSADOR_GROUP = "getambassador.io"
 CURRENT_VERSION = "getambassador.io/v3alpha1"
@@ -63,38 +63,79 @@ class Resource:
         object.__setattr__(self, "identity", (ref.kind, ref.namespace, ref.name))
 
 
-_ORDER = operator.attrgetter("location.order")
+_ORDER = operator.attrgetter("ref.location.order")
+_IDENTITY = operator.attrgetter("identity")
+_KEY = operator.attrgetter("key")
+
+
+@dataclass
+class Collected:
+    """What ``collect_resources`` keeps between compiles: the per-object results, and where each object's resource
+    landed in the output (-1: dropped as a duplicate, or no resource), so that an edit in place that keeps each
+    changed resource's identity and location replaces it where it was, with no sort and no duplicate check."""
+
+    objects: ItemMap[SourceObject, Resource | None] = field(default_factory=ItemMap)
+    output: tuple[Resource, ...] = ()
+    slots: list[int] = field(default_factory=list)
+    duplicates: bool = True  # whether the output dropped any (then it is made again on every compile)
 
 
 def collect_resources(snapshot: Snapshot, settings: CompileSettings, diag: Diagnostics,
-                      memo: MemoTable | None = None) -> tuple[Resource, ...]:
+                      memo: Collected | None = None) -> tuple[Resource, ...]:
     """Normalise every object, report the invalid ones, keep those for this AMBASSADOR_ID, drop duplicates."""
     for invalid in snapshot.invalid:
         ref = _ref_for(invalid.location, kind="File", name=invalid.location.file or "?", namespace="")
         diag.error(ref, invalid.reason, invalid.message)
-    ordered = sorted(snapshot.objects, key=_ORDER)
+
+    def select(obj: SourceObject, child: Diagnostics) -> Resource | None:
+        return _selected_resource(obj, settings, child)
+    if memo is None:
+        return _ordered([select(obj, diag) for obj in snapshot.objects], diag)
+    results = memo.objects.map(snapshot.objects, diag, select, key=_KEY)
+    output = _replaced_in_place(memo, results)
+    if output is None:
+        checked = Diagnostics()
+        output = _ordered(results, checked)
+        diag.extend(checked.collected())
+        where = {id(res): i for i, res in enumerate(output)}
+        memo.slots, memo.duplicates = [where.get(id(res), -1) for res in results], bool(checked.collected())
+    memo.output = output
+    return output
+
+
+def _ordered(results: list[Resource | None], diag: Diagnostics) -> tuple[Resource, ...]:
+    resources = sorted(filter(None, results), key=_ORDER)  # by where each came from (stable)
+    identities = list(map(_IDENTITY, resources))
+    if len(set(identities)) == len(identities):
+        return tuple(resources)
+    return _first_of_each(resources, diag)
+
+
+def _replaced_in_place(memo: Collected, results: list[Resource | None]) -> tuple[Resource, ...] | None:
+    before = memo.objects.before
+    if before is None or memo.duplicates:
+        return None
+    output = list(memo.output)
+    for i in memo.objects.recomputed:
+        old, new, slot = before[i], results[i], memo.slots[i]
+        if old is None or new is None or slot < 0 or old.identity != new.identity or \
+                old.ref.location.order != new.ref.location.order:
+            return None
+        output[slot] = new
+    return tuple(output)
+
+
+def _first_of_each(resources: list[Resource], diag: Diagnostics) -> tuple[Resource, ...]:
     kept: dict[tuple[str, str, str], Resource] = {}
-    for resource in _normalised(ordered, settings, diag, memo):
-        identity = resource.identity
-        first = kept.get(identity)
+    for resource in resources:
+        first = kept.get(resource.identity)
         if first is not None:
             diag.error(resource.ref, "DuplicateName",
                        f"{resource.kind} {resource.namespace}/{resource.name} is already defined at "
                        f"{first.ref.location.describe()}; this one is ignored")
             continue
-        kept[identity] = resource
+        kept[resource.identity] = resource
     return tuple(kept.values())
-
-
-def _normalised(objects: list[SourceObject], settings: CompileSettings, diag: Diagnostics,
-                memo: MemoTable | None) -> Iterator[Resource]:
-    for obj in objects:
-        if memo is None:
-            resource = _selected_resource(obj, settings, diag)
-        else:
-            resource = memo.get(obj.key, diag, lambda o, child: _selected_resource(o, settings, child), obj)
-        if resource is not None:
-            yield resource
 
 
 def _selected_resource(obj: SourceObject, settings: CompileSettings, diag: Diagnostics) -> Resource | None:

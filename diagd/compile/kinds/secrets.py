@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,6 +67,18 @@ class SecretStore:
         self.secrets_dir = secrets_dir.rstrip("/")
         self._secrets: dict[tuple[str, str], _SecretData | str] = {}
         self.files: dict[str, bytes] = {}
+        self._recording: dict[str, bytes] | None = None
+
+    @contextlib.contextmanager
+    def recording(self) -> Iterator[dict[str, bytes]]:
+        """The files handed out inside the block (to replay with ``files.update`` when the work is reused)."""
+        outer, self._recording = self._recording, {}
+        try:
+            yield self._recording
+        finally:
+            if outer is not None:
+                outer.update(self._recording)
+            self._recording = outer
 
     def add(self, resource: Resource) -> None:
         values = _decode(resource)
@@ -78,6 +91,8 @@ class SecretStore:
     def _file(self, data: bytes, suffix: str) -> str:
         path = f"{self.secrets_dir}/{hashlib.sha256(data).hexdigest()[:24]}.{suffix}"
         self.files[path] = data
+        if self._recording is not None:
+            self._recording[path] = data
         return path
 
     def _lookup(self, namespace: str, name: str, user: ResourceRef, diag: Diagnostics) -> _SecretData | None:

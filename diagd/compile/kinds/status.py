@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from diagd.compile.kinds.resources import Resource
 from diagd.compile.model.problems import Problem, Severity
 from diagd.compile.model.status import StatusUpdate
+from diagd.compile.splice import Partition
 
 __all__ = ["resource_statuses", "from_kubernetes"]
 
@@ -31,13 +32,18 @@ def _first_errors(problems: Iterable[Problem]) -> dict[tuple[str | None, str], s
     return errors
 
 
-def resource_statuses(resources: Sequence[Resource], problems: Sequence[Problem], *,
-                      mappings: bool) -> tuple[StatusUpdate, ...]:
+def _has_status(res: Resource) -> bool:
+    return res.kind in ("Host", "Mapping") and from_kubernetes(res)
+
+
+def resource_statuses(resources: Sequence[Resource], problems: Sequence[Problem], *, mappings: bool,
+                      memo: Partition[Resource] | None = None) -> tuple[StatusUpdate, ...]:
+    with_status = (Partition[Resource]() if memo is None else memo).split(resources, _has_status).get(True, [])
+    if not with_status:
+        return ()
     errors = _first_errors(problems)
     updates = []
-    for res in resources:
-        if not from_kubernetes(res):
-            continue
+    for res in with_status:
         error = errors.get((res.kind, res.ref.rkey))
         if res.kind == "Host":
             status = {"state": "Error", "errorReason": error} if error else {"state": "Ready", "errorReason": None}

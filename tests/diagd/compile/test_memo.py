@@ -19,7 +19,8 @@ from tests.support.snapshots import snapshot_lines
 
 def _out(result: Any) -> str:
     return json.dumps({"ir": to_json(result.ir), "envoy": result.envoy.to_json(),
-                       "problems": [problem_json(p) for p in result.problems]}, sort_keys=True)
+                       "problems": [problem_json(p) for p in result.problems],
+                       "secret_files": sorted(result.secret_files)}, sort_keys=True)
 
 
 def _keyed(snapshot: Snapshot) -> Snapshot:
@@ -69,7 +70,8 @@ from hypothesis import strategies as st  # noqa: E402
 
 HOSTNAMES = ["*", "a.example.com", "b.example.com", "*.example.com"]
 edits = st.lists(st.tuples(
-    st.sampled_from(["add", "change", "move", "acme", "endpoint", "remove", "canary", "host", "module"]),
+    st.sampled_from(["add", "change", "move", "acme", "endpoint", "remove", "canary", "host", "module", "tls",
+                     "secret", "annotation", "duplicate"]),
     st.integers(min_value=0, max_value=7),
     st.sampled_from(HOSTNAMES),
     st.integers(min_value=0, max_value=100)), min_size=1, max_size=12)
@@ -93,37 +95,67 @@ def _apply(state: dict[str, dict[str, Any]], edit: tuple[str, int, str, int]) ->
         state[f"c{i}"] = mapping(f"c{i}", f"/p{i % 4}/", "127.0.0.1:9100", hostname=hostname, weight=n % 60)
     elif what == "host":
         state[f"h{i % 3}"] = host(f"h{i % 3}", hostname, action=["Route", "Redirect", "Reject"][n % 3])
+    elif what == "tls":  # a TLS Host: its certificate files come from the Secret it names
+        state[f"h{i % 3}"] = host(f"h{i % 3}", hostname, tlsSecret={"name": f"s{n % 2}"})
+    elif what == "secret":  # the Secret a TLS Host names comes, goes or changes
+        state[f"s{n % 2}"] = {**_secrets()[i % 3], "metadata": {"name": f"s{n % 2}"}}
+    elif what == "annotation":  # a Service whose annotation holds a Mapping
+        doc = {"apiVersion": "getambassador.io/v3alpha1", "kind": "Mapping", "name": f"ann{i % 2}",
+               "prefix": f"/ann{n % 3}/", "service": "127.0.0.1:9000", "hostname": hostname}
+        state[f"svc{i % 2}"] = {"apiVersion": "v1", "kind": "Service", "metadata": {
+            "name": f"svc{i % 2}", "annotations": {"getambassador.io/config": to_yaml(doc)}}, "spec": {}}
+    elif what == "duplicate":  # a second file defines a Mapping of the same name
+        state[f"z{i}"] = mapping(f"m{i}", f"/dup{n % 2}/", "127.0.0.1:9000", hostname=hostname)
     else:
         state["module"] = module({"cluster_request_timeout_ms": 1000 + n, "server_name": f"s{n % 2}"})
 
 
+_SECRETS: list[dict[str, Any]] = []
+
+
+def _secrets() -> list[dict[str, Any]]:
+    """Two TLS Secrets and one without a key, to be named (made once: key generation is slow)."""
+    if not _SECRETS:
+        from tests.support.tls import CertificateAuthority, tls_secret
+
+        ca = CertificateAuthority()
+        good = [tls_secret("s", ca.issue(name)) for name in ("a.example.com", "b.example.com")]
+        broken = tls_secret("s", ca.issue("c.example.com"))
+        del broken["data"]["tls.key"]
+        _SECRETS.extend([*good, broken])
+    return _SECRETS
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(edits)
-def test_any_sequence_of_edits_compiles_the_same_with_a_persistent_memo(sequence: list[tuple[str, int, str, int]]
-                                                                        ) -> None:
+@given(edits, st.booleans())
+def test_any_sequence_of_edits_compiles_the_same_with_a_persistent_memo(sequence: list[tuple[str, int, str, int]],
+                                                                        kept: bool) -> None:
+    """``kept``: objects of unchanged lines stay the same objects between compiles, as diagd's snapshot reader keeps
+    them (the memo then finds unchanged work by identity); otherwise every compile gets new objects."""
     state: dict[str, dict[str, Any]] = {"l": listener("l", 8080), "l2": listener("l2", 8443, protocol="HTTPS"),
                                         "h": host("h")}
     for i in range(3):
         state[f"base{i}"] = mapping(f"base{i}", f"/base{i}/", "127.0.0.1:9000", hostname=HOSTNAMES[i])
     memo, settings_ = CompileMemo(), CompileSettings()
-    hits = 0
+    hits, decoded = 0, {}
     for edit in sequence:
         _apply(state, edit)
-        snapshot = _one_file_each(state)
+        snapshot = _one_file_each(state, decoded if kept else {})
         assert _out(compile(snapshot, settings_, memo)) == _out(compile(snapshot, settings_)), edit
         hits += memo.mappings.hits + memo.vhosts.hits
     if any(edit[0] != "module" for edit in sequence[1:]):  # a Module change rightly invalidates every Mapping
         assert hits > 0  # the memo is really exercised, not bypassed
 
 
-def _one_file_each(state: dict[str, dict[str, Any]]) -> Snapshot:
-    """Each resource in its own file, as users often keep them: an edit leaves the others' keys unchanged."""
+def _one_file_each(state: dict[str, dict[str, Any]], decoded: dict[str, Any]) -> Snapshot:
+    """Each resource in its own file, as users often keep them: an edit leaves the others' keys unchanged. A line
+    found in ``decoded`` gives the object decoded for it before."""
     from watt.formats.snapshot import encode_object
 
     objects = []
     for name, doc in sorted(state.items()):
-        location = {"file": f"{name}.yaml", "line": 1, "index": 1}
-        objects.append(SnapshotReader._decode(encode_object(doc, location)))
+        line = encode_object(doc, {"file": f"{name}.yaml", "line": 1, "index": 1})
+        objects.append(decoded.setdefault(line, SnapshotReader._decode(line)))
     return Snapshot(objects=tuple(objects))  # type: ignore[arg-type]
 
 
