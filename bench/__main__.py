@@ -92,6 +92,8 @@ def _print(results: dict[str, Any]) -> None:
         d = results["dataplane"]
         print(f"Data plane: ours {d['ours']['rps']:.0f} req/s p99 {d['ours']['p99_ms']:.2f} ms; minimal "
               f"{d['minimal']['rps']:.0f} req/s p99 {d['minimal']['p99_ms']:.2f} ms; ratio {d['rps_ratio']:.3f}")
+        print(f"  proxy CPU per request: ours {d['ours']['proxy_cpu_us']:.1f} µs, minimal "
+              f"{d['minimal']['proxy_cpu_us']:.1f} µs; minimal ÷ ours {d['cpu_ratio']:.3f}")
     print("\n## Targets")
     print("| target | measured | met |\n|---|---|---|")
     for name, measured, met in results["targets"]:

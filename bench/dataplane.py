@@ -1,11 +1,14 @@
 """Data-plane efficiency: requests/s and p99 through our generated configuration against a hand-written minimal
 Envoy configuration for the same route, same Envoy binary, same run. The upstream is a third Envoy answering with a
-direct response, so the upstream is never the bottleneck. Runs alternate A B, B A, … and medians are compared."""
+direct response. The Envoy under test has a CPU to itself (see ``_pinned``). Runs alternate A B, B A, … and medians
+are compared."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import statistics
 import subprocess
 import tempfile
@@ -16,10 +19,10 @@ from diagd.compile import compile
 from diagd.compile.envoy.output import static_bootstrap
 from diagd.compile.model.settings import CompileSettings
 from tests.builders import host, listener, mapping, to_yaml
-from tests.support.envoy import start_envoy
+from tests.support.envoy import envoy_command
 from tests.support.http import request
 from tests.support.ports import free_port
-from tests.support.processes import stop, wait_until
+from tests.support.processes import start, stop, wait_until
 from tests.support.snapshots import snapshot_from_text
 
 __all__ = ["measure", "compare"]
@@ -58,15 +61,34 @@ def _ours(port: int, upstream: int, admin: int) -> dict[str, Any]:
     return config
 
 
-def _wrk(port: int, seconds: int, connections: int) -> dict[str, float]:
-    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
-                          f"http://127.0.0.1:{port}/load/"], capture_output=True, text=True, check=True).stdout
+def _pinned(cpu: str, command: list[str]) -> list[str]:
+    """On two or more CPUs, the Envoy under test runs alone on CPU 0 and everything else (wrk, the upstream) on
+    CPU 1: the proxy is the bottleneck, and the scheduler does not decide the result."""
+    return ["taskset", "-c", cpu, *command] if (os.cpu_count() or 1) >= 2 and shutil.which("taskset") else command
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process, all threads, from /proc."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _wrk(port: int, seconds: int, connections: int, pid: int) -> dict[str, float]:
+    """wrk against ``port``; besides requests/s, the CPU time the Envoy ``pid`` spent per request (``proxy_cpu_us``):
+    it does not depend on how the machine shares its CPUs during the run."""
+    cpu = _cpu_seconds(pid)
+    out = subprocess.run(_pinned("1", ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
+                                       f"http://127.0.0.1:{port}/load/"]),
+                         capture_output=True, text=True, check=True).stdout
+    cpu = _cpu_seconds(pid) - cpu
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]  # type: ignore[union-attr]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {"rps": rps, "p99_ms": float(p99.group(1)) * scale,  # type: ignore[union-attr]
-            "non_2xx": float(errors.group(1)) if errors else 0.0}
+            "non_2xx": float(errors.group(1)) if errors else 0.0, "proxy_cpu_us": cpu * 1e6 / max(requests, 1)}
 
 
 def compare(upstream: tuple[int, dict[str, Any]], configs: dict[str, tuple[int, dict[str, Any]]], *, rounds: int,
@@ -78,28 +100,31 @@ def compare(upstream: tuple[int, dict[str, Any]], configs: dict[str, tuple[int, 
         for name, (_, config) in {"upstream": upstream, **configs}.items():
             path = Path(tmp) / f"{name}.json"
             path.write_text(json.dumps(config))
-            procs[name] = start_envoy(str(path), log_path=str(Path(tmp) / f"{name}.log"))
+            procs[name] = start(_pinned("1" if name == "upstream" else "0", envoy_command(str(path))),
+                                log_path=str(Path(tmp) / f"{name}.log"))
         try:
             for name, (port, _) in {"upstream": upstream, **configs}.items():
                 wait_until(lambda p=port: request(p, "/load/").status == 200, timeout=30, what=f"envoy {name}")
             names = list(configs)
             for name in names:
-                _wrk(configs[name][0], 2, connections)
+                _wrk(configs[name][0], 2, connections, procs[name].pid)
             runs: dict[str, list[dict[str, float]]] = {name: [] for name in names}
             for index in range(rounds):
                 for name in names[index % len(names):] + names[:index % len(names)]:
-                    runs[name].append(_wrk(configs[name][0], seconds, connections))
+                    runs[name].append(_wrk(configs[name][0], seconds, connections, procs[name].pid))
         finally:
             for proc in procs.values():
                 stop(proc)
     return runs
 
 
-def measure(*, rounds: int = 4, seconds: int = 5, connections: int = 16) -> dict[str, Any]:
+def measure(*, rounds: int = 6, seconds: int = 4, connections: int = 16) -> dict[str, Any]:
     up_port, ours_port, min_port = free_port(), free_port(), free_port()
     runs = compare((up_port, _upstream(up_port)), {"ours": (ours_port, _ours(ours_port, up_port, free_port())),
                                                    "minimal": (min_port, _minimal(min_port, up_port))},
                    rounds=rounds, seconds=seconds, connections=connections)
-    med = {k: {m: statistics.median(r[m] for r in v) for m in ("rps", "p99_ms", "non_2xx")} for k, v in runs.items()}
+    med = {k: {m: statistics.median(r[m] for r in v) for m in ("rps", "p99_ms", "non_2xx", "proxy_cpu_us")}
+           for k, v in runs.items()}
     return {"ours": med["ours"], "minimal": med["minimal"], "rps_ratio": med["ours"]["rps"] / med["minimal"]["rps"],
-            "p99_ratio": med["ours"]["p99_ms"] / med["minimal"]["p99_ms"], "runs": runs}
+            "p99_ratio": med["ours"]["p99_ms"] / med["minimal"]["p99_ms"],
+            "cpu_ratio": med["minimal"]["proxy_cpu_us"] / med["ours"]["proxy_cpu_us"], "runs": runs}

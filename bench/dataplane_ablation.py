@@ -42,12 +42,11 @@ def variant(name: str, port: int, upstream: int) -> dict[str, Any]:
     return config
 
 
-def measure(rounds: int, seconds: int, connections: int = 16) -> dict[str, list[float]]:
+def measure(rounds: int, seconds: int, connections: int = 16) -> dict[str, list[dict[str, float]]]:
     up = free_port()
     ports = {name: free_port() for name in VARIANTS}
-    runs = compare((up, _upstream(up)), {n: (p, variant(n, p, up)) for n, p in ports.items()}, rounds=rounds,
+    return compare((up, _upstream(up)), {n: (p, variant(n, p, up)) for n, p in ports.items()}, rounds=rounds,
                    seconds=seconds, connections=connections)
-    return {name: [r["rps"] for r in values] for name, values in runs.items()}
 
 
 def main() -> None:
@@ -56,11 +55,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=4)
     args = parser.parse_args()
     runs = measure(args.rounds, args.seconds)
-    minimal = statistics.median(runs["minimal"])
-    print("| configuration | req/s (median) | × minimal | runs |\n|---|---|---|---|")
+    rps = {name: statistics.median(r["rps"] for r in values) for name, values in runs.items()}
+    cpu = {name: statistics.median(r["proxy_cpu_us"] for r in values) for name, values in runs.items()}
+    print("| configuration | req/s (median) | × minimal | proxy CPU per request (median) | minimal ÷ this | runs (req/s) |")
+    print("|---|---|---|---|---|---|")
     for name, values in runs.items():
-        median = statistics.median(values)
-        print(f"| {name} | {median:,.0f} | {median / minimal:.3f} | {', '.join(f'{v:,.0f}' for v in values)} |")
+        print(f"| {name} | {rps[name]:,.0f} | {rps[name] / rps['minimal']:.3f} | {cpu[name]:.1f} µs | "
+              f"{cpu['minimal'] / cpu[name]:.3f} | {', '.join(format(r['rps'], ',.0f') for r in values)} |")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""supervisord (launched by entrypoint.supervise) and ambex run without OpenSSL mapped, and still work."""
+"""supervisord (launched by entrypoint.supervise) and ambex run without OpenSSL mapped (ambex without grpcio's C
+core too), and still work."""
 
 import subprocess
 import sys
@@ -20,11 +21,12 @@ def test_supervisord_imports_everything_it_serves_without_mapping_openssl() -> N
     assert "libcrypto" not in maps and "libssl" not in maps
 
 
-def test_ambex_entry_point_keeps_openssl_out() -> None:
+def test_ambex_entry_point_keeps_openssl_and_grpcio_out() -> None:
     maps = _maps_after("import runpy, sys\nsys.argv = ['ambex', '--help']\n"
-                       "try:\n    runpy.run_module('ambex', run_name='__main__')\nexcept SystemExit:\n    pass")
-    assert "cygrpc" in maps  # ambex's gRPC server was imported
-    assert "libcrypto" not in maps and "libssl" not in maps
+                       "try:\n    runpy.run_module('ambex', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+                       "print('modules:', 'ambex.grpc_h2' in sys.modules, 'grpc' in sys.modules)")
+    assert "modules: True False" in maps  # ambex's own gRPC transport was imported, grpcio was not
+    assert "libcrypto" not in maps and "libssl" not in maps and "cygrpc" not in maps
 
 
 def test_supervisord_still_hashes_with_cpythons_own_digests() -> None:

@@ -107,17 +107,20 @@ class Partition(Generic[A]):
 
     _items: Sequence[A] = ()
     _parts: dict[Hashable, list[A]] = field(default_factory=dict)
-    _slots: list[int] = field(default_factory=list)  # per item, its index in its part
+    _slots: list[int] | None = None  # per item, its index in its part (made when first needed)
 
     def split(self, items: Sequence[A], key: Callable[[A], Hashable]) -> dict[Hashable, list[A]]:
         parts = self._patched(items, key)
         if parts is None:
-            parts, slots = {}, []
+            parts = {}
             for item in items:
-                part = parts.setdefault(key(item), [])
-                slots.append(len(part))
-                part.append(item)
-            self._slots = slots
+                k = key(item)
+                part = parts.get(k)
+                if part is None:
+                    parts[k] = [item]
+                else:
+                    part.append(item)
+            self._slots = None
         self._items, self._parts = tuple(items), parts  # a copy: the caller may change its list
         return {k: list(v) for k, v in parts.items()}
 
@@ -129,9 +132,20 @@ class Partition(Generic[A]):
         keys = [key(items[i]) for i in positions]
         if any(k != key(old[i]) for k, i in zip(keys, positions)):
             return None
+        slots = self._slots if self._slots is not None else self._slots_of(key)
         parts = dict(self._parts)
         for k, i in zip(keys, positions):
             if parts[k] is self._parts[k]:
                 parts[k] = list(parts[k])
-            parts[k][self._slots[i]] = items[i]
+            parts[k][slots[i]] = items[i]
         return parts
+
+    def _slots_of(self, key: Callable[[A], Hashable]) -> list[int]:
+        counts: dict[Hashable, int] = {}
+        slots = []
+        for item in self._items:
+            k = key(item)
+            slots.append(counts.get(k, 0))
+            counts[k] = slots[-1] + 1
+        self._slots = slots
+        return slots

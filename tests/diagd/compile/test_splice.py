@@ -113,6 +113,9 @@ def test_an_edit_in_place_patches_the_parts_and_a_changed_key_splits_again() -> 
         return item.key
     edited = [items[0], items[1], Item("a", 5)]
     assert parts.split(edited, key) == {"a": [items[0], edited[2]], "b": [items[1]]}
-    assert seen == [edited[2], items[2]]  # only the changed item (and the one it replaced) asked for its key
-    moved = [items[0], items[1], Item("b", 6)]
-    assert parts.split(moved, lambda item: item.key) == {"a": [items[0]], "b": [items[1], moved[2]]}
+    again = [items[0], Item("b", 7), edited[2]]
+    seen.clear()
+    assert parts.split(again, key) == {"a": [items[0], edited[2]], "b": [again[1]]}
+    assert seen == [again[1], items[1]]  # only the changed item (and the one it replaced) asked for its key
+    moved = [items[0], again[1], Item("b", 6)]
+    assert parts.split(moved, lambda item: item.key) == {"a": [items[0]], "b": [again[1], moved[2]]}
