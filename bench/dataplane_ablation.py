@@ -10,12 +10,12 @@ import argparse
 import statistics
 from typing import Any
 
-from bench.dataplane import _minimal, _ours, _upstream, compare
+from bench.dataplane import _minimal, _ours, _upstream, compare, paired
 from tests.support.ports import free_port
 
 __all__ = ["VARIANTS", "variant"]
 
-VARIANTS = ("ours", "ours-no-access-log", "ours-no-cors", "ours-bare", "minimal")
+VARIANTS = ("ours", "ours-no-access-log", "ours-no-cors", "ours-no-options", "ours-no-probes", "ours-bare", "minimal")
 
 
 def _hcm(config: dict[str, Any]) -> dict[str, Any]:
@@ -34,9 +34,10 @@ def variant(name: str, port: int, upstream: int) -> dict[str, Any]:
         hcm.pop("access_log", None)
     if name in ("ours-no-cors", "ours-bare"):
         hcm["http_filters"] = [f for f in hcm["http_filters"] if "cors" not in f["name"]]
-    if name == "ours-bare":
+    if name in ("ours-no-options", "ours-bare"):
         for key in ("use_remote_address", "normalize_path", "server_name"):
             hcm.pop(key, None)
+    if name in ("ours-no-probes", "ours-bare"):
         vhost = hcm["route_config"]["virtual_hosts"][0]
         vhost["routes"] = vhost["routes"][-1:]
     return config
@@ -55,13 +56,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=4)
     args = parser.parse_args()
     runs = measure(args.rounds, args.seconds)
-    rps = {name: statistics.median(r["rps"] for r in values) for name, values in runs.items()}
-    cpu = {name: statistics.median(r["proxy_cpu_us"] for r in values) for name, values in runs.items()}
-    print("| configuration | req/s (median) | × minimal | proxy CPU per request (median) | minimal ÷ this | runs (req/s) |")
+    print("| configuration | req/s (median) | × minimal, paired by round (median) | proxy CPU per request (median) "
+          "| minimal ÷ this, paired (median) | runs (req/s) |")
     print("|---|---|---|---|---|---|")
     for name, values in runs.items():
-        print(f"| {name} | {rps[name]:,.0f} | {rps[name] / rps['minimal']:.3f} | {cpu[name]:.1f} µs | "
-              f"{cpu['minimal'] / cpu[name]:.3f} | {', '.join(format(r['rps'], ',.0f') for r in values)} |")
+        rps, cpu = paired(runs, name, "rps"), paired(runs, "minimal", "proxy_cpu_us", over=name)
+        print(f"| {name} | {statistics.median(r['rps'] for r in values):,.0f} | {rps:.3f} | "
+              f"{statistics.median(r['proxy_cpu_us'] for r in values):.1f} µs | {cpu:.3f} | "
+              f"{', '.join(format(r['rps'], ',.0f') for r in values)} |")
 
 
 if __name__ == "__main__":

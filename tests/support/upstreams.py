@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.server
 import json
 import ssl
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -62,6 +63,11 @@ class _EchoHandler(http.server.BaseHTTPRequestHandler):
 class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     owner: "EchoServer"
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away mid-answer (a load generator stopping) is not an error of the upstream."""
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
 
 
 @dataclass
