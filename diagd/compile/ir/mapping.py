@@ -80,29 +80,32 @@ class HttpMapping:
         object.__setattr__(self, "identity", self._group_identity(headers))
         object.__setattr__(self, "group_id", hashlib.sha1(repr(self.identity).encode("utf-8")).hexdigest())
         # What decides which Hosts take this Mapping (see ir.attach): hostname, internal, labels.
-        object.__setattr__(self, "attach_kind", (self.hostname, self.internal, tuple(sorted(self.labels.items()))))
+        object.__setattr__(self, "attach_kind", (self.hostname, self.internal,
+                                                 tuple(sorted(self.labels.items())) if self.labels else ()))
         object.__setattr__(self, "is_acme_challenge", self.path.kind is PathKind.PREFIX
                            and self.path.value.startswith(ACME_CHALLENGE_PREFIX))
 
     def _route_weight(self, headers: tuple[HeaderMatch, ...]) -> tuple[object, ...]:
         """Emissary's ordering key: precedence, prefix length, header and query weight, then tie-breakers."""
+        query = self.query
         return (
             self.precedence,
             len(self.path.value),
-            sum(h.weight() for h in headers),
-            sum(q.weight() for q in self.query),
+            sum(h.weight() for h in headers) if headers else 0,
+            sum(q.weight() for q in query) if query else 0,
             self.path.value,
             self.method or "GET",
-            tuple(sorted(h.key() for h in headers)),
-            tuple(sorted(q.key() for q in self.query)),
+            tuple(sorted(h.key() for h in headers)) if headers else (),
+            tuple(sorted(q.key() for q in query)) if query else (),
         )
 
     def _group_identity(self, headers: tuple[HeaderMatch, ...]) -> tuple[object, ...]:
         """What makes Mappings one canary group: the same request match, exactly."""
+        query = self.query
         return (
             self.path.kind.value, self.path.value, self.method,
-            tuple(sorted((h.name, h.value or "", h.match.value) for h in headers)),
-            tuple(sorted((q.name, q.value or "", q.match.value) for q in self.query)),
+            tuple(sorted((h.name, h.value or "", h.match.value) for h in headers)) if headers else (),
+            tuple(sorted((q.name, q.value or "", q.match.value) for q in query)) if query else (),
             self.precedence,
         )
 

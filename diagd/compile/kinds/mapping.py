@@ -54,6 +54,7 @@ _REJECTED = {
     "error_response_overrides": "error_response_overrides is not supported on Mappings; the Mapping is routed "
                                 "without it",
 }
+_KNOWN = _IMPLEMENTED | _UNSUPPORTED.keys() | _REJECTED.keys()
 
 
 def _path(fields: Fields) -> PathMatch | None:
@@ -72,9 +73,11 @@ def _path(fields: Fields) -> PathMatch | None:
 
 
 def _value_matches(fields: Fields, key: str, *, regex: bool) -> list[tuple[str, str | None, StringMatch]]:
-    raw = fields.mapping(key)
+    raw = fields.mapping(key) if key in fields.spec else None
     out: list[tuple[str, str | None, StringMatch]] = []
-    for name, value in sorted((raw or {}).items()):
+    if not raw:
+        return out
+    for name, value in sorted(raw.items()):
         if value is True and not regex:
             out.append((str(name), None, StringMatch.PRESENT))
         elif isinstance(value, str):
@@ -123,7 +126,7 @@ def _rewrite(fields: Fields) -> tuple[str | None, RegexRewrite | None]:
 
 
 def _docs(fields: Fields) -> dict[str, str]:
-    raw = fields.mapping("docs") or {}
+    raw = (fields.mapping("docs") if "docs" in fields.spec else None) or {}
     return {str(k): str(v) for k, v in raw.items() if isinstance(v, (str, int, float, bool))}
 
 
@@ -217,9 +220,11 @@ def _no_control_characters(fields: Fields, keys: tuple[str, ...]) -> None:
 
 
 def _notices(fields: Fields, spec: Mapping[str, Any]) -> None:
+    if spec.keys() <= _IMPLEMENTED:  # the usual case: nothing to say
+        return
     for key in sorted(_UNSUPPORTED.keys() & spec.keys()):
         fields.diag.notice(fields.ref, "UnsupportedField", f"{key} is not supported ({_UNSUPPORTED[key]}); "
                            "it is ignored")
     for key in sorted(_REJECTED.keys() & spec.keys()):
         fields.diag.error(fields.ref, "UnsupportedField", _REJECTED[key])
-    fields.notice_unknown(_IMPLEMENTED | _UNSUPPORTED.keys() | _REJECTED.keys())
+    fields.notice_unknown(_KNOWN)

@@ -33,14 +33,20 @@ def _or_default(value: Any, default: Any) -> Any:
     return default if default is not None else ()
 
 
+_NO_CORS, _NO_RETRY = CorsPolicy(), RetryPolicy()
+_ROUTE_KEYS = frozenset({"add_request_headers", "add_response_headers", "remove_request_headers",
+                         "remove_response_headers", "cors", "retry_policy", "allow_upgrade", "use_websocket",
+                         "add_linkerd_headers"})
+
+
 def _cors(fields: Fields, default: CorsPolicy | None) -> CorsPolicy | None:
     policy = policies.cors_policy(fields) if "cors" in fields.spec else default
-    return policy if policy is not None and policy != CorsPolicy() else None
+    return policy if policy is not None and policy != _NO_CORS else None
 
 
 def _retry(fields: Fields, default: RetryPolicy | None) -> RetryPolicy | None:
     policy = policies.retry_policy(fields) if "retry_policy" in fields.spec else default
-    return policy if policy is not None and policy != RetryPolicy() else None
+    return policy if policy is not None and policy != _NO_RETRY else None
 
 
 def _upgrades(fields: Fields) -> tuple[str, ...]:
@@ -52,6 +58,8 @@ def _upgrades(fields: Fields) -> tuple[str, ...]:
 
 def route_options(fields: Fields, defaults: MappingDefaults, *, linkerd_host: str | None) -> RouteOptions:
     """Read the route-side fields; ``linkerd_host`` is ``host:port`` when ``l5d-dst-override`` must be added."""
+    if fields.spec.keys().isdisjoint(_ROUTE_KEYS):  # the usual case: the Module's defaults, read without probing
+        return _defaults_only(defaults, linkerd_host)
     add_request = _or_default(policies.headers_to_add(fields, "add_request_headers"), defaults.add_request_headers)
     if linkerd_host is not None and fields.boolean("add_linkerd_headers", defaults.add_linkerd_headers):
         add_request = (*add_request, HeaderToAdd("l5d-dst-override", linkerd_host, False))
@@ -66,6 +74,19 @@ def route_options(fields: Fields, defaults: MappingDefaults, *, linkerd_host: st
         cors=_cors(fields, defaults.cors), retry_policy=_retry(fields, defaults.retry_policy),
         upgrades=_upgrades(fields),
     )
+
+
+def _defaults_only(defaults: MappingDefaults, linkerd_host: str | None) -> RouteOptions:
+    """What ``route_options`` gives for a Mapping that names none of its fields."""
+    add_request = _or_default(None, defaults.add_request_headers)
+    if linkerd_host is not None and defaults.add_linkerd_headers:
+        add_request = (*add_request, HeaderToAdd("l5d-dst-override", linkerd_host, False))
+    return RouteOptions(
+        add_request_headers=add_request, add_response_headers=_or_default(None, defaults.add_response_headers),
+        remove_request_headers=_or_default(None, defaults.remove_request_headers),
+        remove_response_headers=_or_default(None, defaults.remove_response_headers),
+        cors=defaults.cors if defaults.cors != _NO_CORS else None,
+        retry_policy=defaults.retry_policy if defaults.retry_policy != _NO_RETRY else None, upgrades=())
 
 
 def _redirect_code(fields: Fields) -> int:

@@ -14,6 +14,10 @@ from diagd.compile.model.service import ServiceAddress, ServiceError, is_ip_lite
 __all__ = ["upstream_for", "origination_context"]
 
 _DNS_TYPES = {"strict_dns": Discovery.STRICT_DNS, "logical_dns": Discovery.LOGICAL_DNS}
+# The fields besides the service that shape an upstream (``upstream_for`` reads them only when one is present).
+_CLUSTER_KEYS = frozenset({"circuit_breakers", "cluster_tag", "dns_type", "grpc", "connect_timeout_ms", "stats_name",
+                           "load_balancer", "cluster_idle_timeout_ms", "cluster_max_connection_lifetime_ms",
+                           "respect_dns_ttl", "enable_ipv4", "enable_ipv6", "keepalive"})
 
 
 def origination_context(fields: Fields, res: Resource, ctx: KindContext) -> tuple[bool, TLSContext | None] | None:
@@ -82,9 +86,18 @@ def upstream_for(fields: Fields, res: Resource, ctx: KindContext, *, marker: str
     if not is_ip_literal(host) and not ctx.options.own_namespace_services:
         host = qualify_host(host, namespace=res.namespace, own_namespace=ctx.settings.namespace)
     defaults = ctx.options.defaults
+    sni = (host_rewrite or (context.sni if context else None)) if originate else None
+    if res.spec.keys().isdisjoint(_CLUSTER_KEYS):  # the usual case: the Module's defaults, read without probing
+        return Upstream(
+            service=str(res.spec[service_key]), host=host, port=parsed.port,
+            discovery=Discovery.STATIC if is_ip_literal(parsed.host) else Discovery.STRICT_DNS,
+            namespace=res.namespace, tls=context, tls_origination=originate, marker=marker, sni=sni,
+            load_balancer=defaults.load_balancer, circuit_breakers=defaults.circuit_breakers,
+            idle_timeout_ms=defaults.cluster_idle_timeout_ms,
+            max_connection_lifetime_ms=defaults.cluster_max_connection_lifetime_ms,
+            ip_family=ctx.options.ip_family, keepalive=defaults.keepalive)
     breakers = policies.circuit_breakers(fields)
     tag = fields.string("cluster_tag")
-    sni = (host_rewrite or (context.sni if context else None)) if originate else None
     return Upstream(
         service=str(res.spec[service_key]), host=host, port=parsed.port, discovery=_discovery(fields, parsed),
         namespace=res.namespace, tls=context, tls_origination=originate, http2=fields.boolean("grpc"),

@@ -99,3 +99,25 @@ def test_one_cluster_serves_every_mapping_with_the_same_upstream_settings() -> N
     shared = [c for c in result.ir.clusters if c.upstream.service == "shared"]
     assert len(shared) == 2
     assert sorted(len(c.sources) for c in shared) == [1, 20]
+
+
+def test_a_mapping_that_spells_out_every_default_compiles_as_one_that_leaves_them_out() -> None:
+    """Mappings that name no cluster or route option are read without probing each field (kinds/upstream.py,
+    kinds/route_options.py): the result must be what reading every field gives."""
+    from diagd.compile import compile as compile_snapshot
+    from diagd.compile.ir.serialize import to_json
+    from diagd.compile.model.settings import CompileSettings
+    from tests.builders import host, listener, mapping, module, to_yaml
+    from tests.support.snapshots import snapshot_from_text
+
+    spelled = {"grpc": False, "connect_timeout_ms": 3000, "respect_dns_ttl": False, "dns_type": "strict_dns",
+               "use_websocket": False, "allow_upgrade": [], "cluster_tag": "", "enable_ipv4": True,
+               "enable_ipv6": False}
+    for modules in ([], [module({"add_linkerd_headers": True, "cluster_idle_timeout_ms": 5000})]):
+        for service in ("svc.ns:8080", "127.0.0.1:9000"):
+            out = []
+            for spec in ({}, spelled):
+                text = to_yaml(listener("l", 8080), host("h"), *modules, mapping("m", "/m/", service, **spec))
+                ir = to_json(compile_snapshot(snapshot_from_text(text), CompileSettings()).ir)
+                out.append([{**m, "ref": None} for m in ir["mappings"] if m["ref"]["name"] == "m"])
+            assert out[0] == out[1] and out[0], (modules, service)
