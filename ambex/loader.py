@@ -29,6 +29,7 @@ log = logging.getLogger("ambex.loader")
 
 _HCM = "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
 _VHOSTS_TAG = b"\x12"  # RouteConfiguration.virtual_hosts: field 2, length-delimited
+_ROUTES_TAG = b"\x1a"  # VirtualHost.routes: field 3, length-delimited
 
 
 def varint(value: int) -> bytes:
@@ -57,6 +58,7 @@ class _Parsed:
     name: str
     body: bytes
     refs: frozenset[str]
+    routes: tuple[bytes, ...] = ()  # a route chunk's routes, as keys of the loader's parsed routes
 
 
 def _walk(value: Any) -> Iterator[dict[str, Any]]:
@@ -90,6 +92,11 @@ class ManifestLoader:
     def __init__(self, layout: BaseLayout) -> None:
         self.layout = layout
         self._cache: dict[str, _Parsed] = {}
+        # Serialized routes by a digest of their JSON: a changed chunk parses only its changed routes. When one
+        # Mapping that every virtual host takes changes, each virtual host has one changed chunk; its other routes
+        # are found here.
+        self._routes: dict[bytes, bytes] = {}
+        self._routes_pruned = 0
 
     def load(self) -> Loaded:
         manifest = self._read_manifest()
@@ -103,6 +110,7 @@ class ManifestLoader:
         keep = manifest_files(manifest)
         parsed = len(self._cache) - before
         self._cache = {name: value for name, value in self._cache.items() if name in keep}
+        self._prune_routes()
         snapshot = Snapshot(seq=int(manifest.get("snapshot_seq", 0)), resources=resources)
         return Loaded(snapshot=snapshot, manifest=manifest, parsed=max(parsed, 0))
 
@@ -136,25 +144,66 @@ class ManifestLoader:
 
     def _virtual_host(self, entry: VirtualHostEntry) -> tuple[bytes, frozenset[str]]:
         head = self._parse(entry["file"], "envoy.config.route.v3.VirtualHost", None)
-        chunks = [self._parse(f, "envoy.config.route.v3.VirtualHost", _cluster_refs) for f in entry["routes"]]
+        chunks = [self._chunk(f) for f in entry["routes"]]
         return head.body + b"".join(c.body for c in chunks), frozenset().union(*(c.refs for c in chunks))
+
+    def _read(self, file: str) -> tuple[str, dict[str, Any]]:
+        try:
+            with open(os.path.join(self.layout.envoy_dir, file), encoding="utf-8") as handle:
+                text = handle.read()
+            doc = json.loads(text)
+        except (OSError, ValueError) as exc:
+            raise LoadError(f"{file}: {exc}") from exc
+        if not isinstance(doc, dict):
+            raise LoadError(f"{file}: not a JSON object")
+        doc.pop("@type", None)
+        return text, doc
 
     def _parse(self, file: str, type_name: str, refs: Any) -> _Parsed:
         cached = self._cache.get(file)
         if cached is not None:
             return cached
-        path = os.path.join(self.layout.envoy_dir, file)
+        text, doc = self._read(file)
         try:
-            with open(path, encoding="utf-8") as handle:
-                text = handle.read()
-            doc = json.loads(text)
             ensure_types(text)
-            doc.pop("@type", None)
             message = json_format.ParseDict(doc, message_class(type_name)())
-        except (OSError, ValueError, json_format.ParseError) as exc:
+        except (ValueError, json_format.ParseError) as exc:
             raise LoadError(f"{file}: {exc}") from exc
         name = doc.get("name") or doc.get("cluster_name", "")  # a ClusterLoadAssignment is named by cluster_name
         parsed = _Parsed(name=str(name), body=message.SerializeToString(deterministic=True),
                          refs=refs(doc) if refs is not None else frozenset())
         self._cache[file] = parsed
         return parsed
+
+    def _chunk(self, file: str) -> _Parsed:
+        """A chunk of a virtual host's routes, serialized as a VirtualHost holding only them: the concatenation of
+        its routes, each parsed once (``_routes``)."""
+        cached = self._cache.get(file)
+        if cached is not None:
+            return cached
+        text, doc = self._read(file)
+        routes = doc.get("routes")
+        if doc.keys() != {"routes"} or not isinstance(routes, list) or not all(isinstance(r, dict) for r in routes):
+            return self._parse(file, "envoy.config.route.v3.VirtualHost", _cluster_refs)
+        try:
+            ensure_types(text)
+            keys = tuple(self._route_key(route) for route in routes)
+        except (ValueError, json_format.ParseError) as exc:
+            raise LoadError(f"{file}: {exc}") from exc
+        body = b"".join(_ROUTES_TAG + varint(len(self._routes[k])) + self._routes[k] for k in keys)
+        parsed = self._cache[file] = _Parsed(name="", body=body, refs=_cluster_refs(doc), routes=keys)
+        return parsed
+
+    def _route_key(self, route: dict[str, Any]) -> bytes:
+        key = hashlib.blake2b(json.dumps(route, sort_keys=True, separators=(",", ":")).encode(), digest_size=16).digest()
+        if key not in self._routes:
+            message = json_format.ParseDict(route, message_class("envoy.config.route.v3.Route")())
+            self._routes[key] = message.SerializeToString(deterministic=True)
+        return key
+
+    def _prune_routes(self) -> None:
+        """Drop routes no cached chunk holds, once they may be a fifth of all."""
+        if len(self._routes) > self._routes_pruned * 6 // 5 + 256:
+            live = {key for parsed in self._cache.values() for key in parsed.routes}
+            self._routes = {key: body for key, body in self._routes.items() if key in live}
+            self._routes_pruned = len(self._routes)

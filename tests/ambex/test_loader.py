@@ -113,6 +113,37 @@ def test_one_change_in_a_large_virtual_host_parses_one_chunk(tmp_path: Path) -> 
     assert sum(len(vh.routes) for vh in routes.virtual_hosts) == 1003  # 1000 Mappings + 3 probe routes
 
 
+def test_a_chunk_assembled_from_its_routes_is_the_chunk_parsed_whole_and_only_new_routes_are_parsed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from google.protobuf import json_format
+
+    from envoy.config.route.v3.route_components_pb2 import VirtualHost
+
+    layout = BaseLayout(str(tmp_path))
+    loader = ManifestLoader(layout)
+    many = [mapping(f"m{i}", f"/m{i}/", f"127.0.0.1:{9001 + i % 3}", timeout_ms=100 + i, weight=None if i % 7 else 50,
+                    add_request_headers={"x-n": str(i)}, cors={"origins": ["https://a.example"]} if i % 5 == 0 else {},
+                    hostname="*" if i % 2 else f"h{i % 4}.example.com") for i in range(200)]
+    _publish(layout, *many)
+    loaded = loader.load()
+    chunks = [file for entry in loaded.manifest["routes"] for vh in entry["virtual_hosts"] for file in vh["routes"]]
+    assert len(chunks) > 5
+    for file in chunks:
+        doc = json.loads((Path(layout.envoy_dir) / file).read_text())
+        doc.pop("@type", None)
+        whole = json_format.ParseDict(doc, VirtualHost()).SerializeToString(deterministic=True)
+        assert ManifestLoader(layout)._chunk(file).body == whole, file
+
+    parsed: list[str] = []
+    real = json_format.ParseDict
+    monkeypatch.setattr(json_format, "ParseDict", lambda doc, message: parsed.append(type(message).__name__) or
+                        real(doc, message))
+    many[100] = mapping("m100", "/m100/", "127.0.0.1:9001", timeout_ms=1, hostname="*")  # one route of one chunk
+    _publish(layout, *many, seq=2)
+    loader.load()
+    assert parsed == ["Route"]
+
+
 def test_varint_matches_protobufs_encoding() -> None:
     from ambex.loader import varint
     from google.protobuf.wrappers_pb2 import UInt64Value
