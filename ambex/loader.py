@@ -94,8 +94,9 @@ class ManifestLoader:
         self._cache: dict[str, _Parsed] = {}
         # Serialized routes by a digest of their JSON: a changed chunk parses only its changed routes. When one
         # Mapping that every virtual host takes changes, each virtual host has one changed chunk; its other routes
-        # are found here.
-        self._routes: dict[bytes, bytes] = {}
+        # are found here. Each is a slice of the latest chunk body holding it (body, start, end), so that route
+        # bytes are held once.
+        self._routes: dict[bytes, tuple[bytes, int, int]] = {}
         self._routes_pruned = 0
 
     def load(self) -> Loaded:
@@ -187,19 +188,30 @@ class ManifestLoader:
             return self._parse(file, "envoy.config.route.v3.VirtualHost", _cluster_refs)
         try:
             ensure_types(text)
-            keys = tuple(self._route_key(route) for route in routes)
+            serialized = [self._route_bytes(route) for route in routes]
         except (ValueError, json_format.ParseError) as exc:
             raise LoadError(f"{file}: {exc}") from exc
-        body = b"".join(_ROUTES_TAG + varint(len(self._routes[k])) + self._routes[k] for k in keys)
+        parts, places, at = [], [], 0
+        for _, route_bytes in serialized:
+            head = _ROUTES_TAG + varint(len(route_bytes))
+            parts += [head, route_bytes]
+            places.append((at + len(head), at + len(head) + len(route_bytes)))
+            at = places[-1][1]
+        body = b"".join(parts)
+        for (key, _), (start, end) in zip(serialized, places, strict=True):
+            self._routes[key] = (body, start, end)  # the older chunk holding it can go
+        keys = tuple(key for key, _ in serialized)
         parsed = self._cache[file] = _Parsed(name="", body=body, refs=_cluster_refs(doc), routes=keys)
         return parsed
 
-    def _route_key(self, route: dict[str, Any]) -> bytes:
+    def _route_bytes(self, route: dict[str, Any]) -> tuple[bytes, bytes | memoryview]:
+        """(key, serialized route): parsed only when no cached chunk holds it."""
         key = hashlib.blake2b(json.dumps(route, sort_keys=True, separators=(",", ":")).encode(), digest_size=16).digest()
-        if key not in self._routes:
-            message = json_format.ParseDict(route, message_class("envoy.config.route.v3.Route")())
-            self._routes[key] = message.SerializeToString(deterministic=True)
-        return key
+        place = self._routes.get(key)
+        if place is not None:
+            return key, memoryview(place[0])[place[1]:place[2]]
+        message = json_format.ParseDict(route, message_class("envoy.config.route.v3.Route")())
+        return key, message.SerializeToString(deterministic=True)
 
     def _prune_routes(self) -> None:
         """Drop routes no cached chunk holds, once they may be a fifth of all."""
