@@ -1,7 +1,7 @@
 """Data-plane efficiency: requests/s and p99 through our generated configuration against a hand-written minimal
 Envoy configuration for the same route, same Envoy binary, same run. The upstream is a third Envoy answering with a
-direct response. The Envoy under test has a CPU to itself (see ``_pinned``). Runs alternate A B, B A, … and medians
-are compared."""
+direct response. The Envoy under test has a CPU to itself (see ``_pinned``). Runs alternate A B, B A, …, and each
+ratio is the median over rounds of the two configurations' ratio in that round (see ``paired``)."""
 
 from __future__ import annotations
 

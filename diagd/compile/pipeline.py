@@ -56,7 +56,7 @@ from diagd.compile.model.problems import Diagnostics, Problem, ResourceRef
 from diagd.compile.model.settings import CompileSettings
 from diagd.compile.model.source import Location, Snapshot
 from diagd.compile.model.status import StatusUpdate
-from diagd.compile.splice import Partition
+from diagd.compile.splice import mapped, split
 
 __all__ = ["compile", "refresh_endpoints", "CompileResult", "STEPS", "HANDLED_KINDS"]
 
@@ -161,13 +161,10 @@ def _hosts(build: _Build) -> None:
         with store.recording() as files:
             host = host_kind.parse(res, ctx, diag)
         return host, files
-    resources = build.by_kind.get("Host", [])
-    if build.memo is None:
-        parsed = [parse(res, build.diag) for res in resources]
-    else:  # a Host's result depends on the Secrets it names: they are part of the context
-        build.memo.hosts.begin((ctx.settings, ctx.options, ctx.tls_contexts, tuple(build.by_kind.get("Secret", ()))))
-        parsed = build.memo.hosts.map(resources, build.diag, parse, key=_KEY)
-    for host, files in parsed:
+    memo = build.memo.hosts if build.memo is not None else None
+    if memo is not None:  # a Host's result depends on the Secrets it names: they are part of the context
+        memo.begin((ctx.settings, ctx.options, ctx.tls_contexts, tuple(build.by_kind.get("Secret", ()))))
+    for host, files in mapped(build.by_kind.get("Host", []), build.diag, parse, memo, key=_KEY):
         store.files.update(files)
         if host is not None:
             build.hosts.append(host)
@@ -220,10 +217,7 @@ def _mappings(build: _Build) -> None:
         upstream = upstreams.setdefault(mapping.upstream, mapping.upstream)
         return mapping if upstream is mapping.upstream else dataclasses.replace(mapping, upstream=upstream)
 
-    resources = build.by_kind.get("Mapping", [])
-    parsed = [parse(res, build.diag) for res in resources] if table is None else \
-        table.map(resources, build.diag, parse, key=_KEY)
-    build.mappings.extend(filter(None, parsed))
+    build.mappings.extend(filter(None, mapped(build.by_kind.get("Mapping", []), build.diag, parse, table, key=_KEY)))
     if table is None:
         build.mappings.extend(probe_mappings(build.options, build.settings, build.diag))
         return
@@ -259,11 +253,9 @@ def _resolvers(build: _Build) -> None:
 
 def _clusters(build: _Build) -> None:
     memo = build.memo
-    if memo is None:
-        of_mappings = [_cluster_user(m, build.diag) for m in build.mappings]
-    else:
+    if memo is not None:
         memo.cluster_users.begin(None)
-        of_mappings = memo.cluster_users.map(build.mappings, build.diag, _cluster_user)
+    of_mappings = mapped(build.mappings, build.diag, _cluster_user, memo.cluster_users if memo is not None else None)
     users = [*filter(None, of_mappings), *((m.upstream, m.ref) for m in build.tcp_mappings),
              *build.services.upstreams()]
     if memo is not None and memo.clusters_made is not None and memo.clusters_made[0] == users:
@@ -333,13 +325,13 @@ def compile(snapshot: Snapshot, settings: CompileSettings,  # noqa: A001 - the p
     if memo is not None:
         if memo.resources is None:
             memo.resources = Collected()
-        memo.resources.objects.begin(settings)
+        memo.resources.begin(settings)
         memo.annotations.begin(None)
     source = expand_annotations(set_aside_gateway_api(snapshot, diag, memo.gateway_api if memo is not None else None),
-                                diag, (memo.parents, memo.annotations) if memo is not None else None)
+                                diag, parents=memo.parents if memo is not None else None,
+                                children=memo.annotations if memo is not None else None)
     resources = collect_resources(source, settings, diag, memo.resources if memo is not None else None)
-    by_kind = cast(dict[str, list[Resource]], (memo.by_kind if memo is not None else Partition[Resource]()).split(
-        resources, _KIND))
+    by_kind = cast(dict[str, list[Resource]], split(resources, _KIND, memo.by_kind if memo is not None else None))
     for kind in by_kind.keys() & AMBASSADOR_KINDS - HANDLED_KINDS:
         for res in by_kind[kind]:
             diag.notice(res.ref, "UnsupportedKind", f"{res.kind} is not implemented yet; it is ignored")

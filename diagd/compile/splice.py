@@ -17,7 +17,7 @@ from typing import Any, Generic, TypeVar
 
 from diagd.compile.model.problems import Diagnostics, Problem
 
-__all__ = ["changed_span", "changed_positions", "ItemMap", "Partition"]
+__all__ = ["changed_span", "changed_positions", "ItemMap", "Partition", "mapped", "split"]
 
 A = TypeVar("A")
 R = TypeVar("R")
@@ -149,3 +149,16 @@ class Partition(Generic[A]):
             counts[k] = slots[-1] + 1
         self._slots = slots
         return slots
+
+
+def mapped(items: Sequence[A], diag: Diagnostics, compute: Callable[[A, Diagnostics], R],
+           memo: ItemMap[A, R] | None, *, key: Callable[[A], Hashable | None] | None = None) -> list[R]:
+    """``memo.map(...)``, or, without a memo (a compile that keeps nothing), every item computed."""
+    if memo is None:
+        return [compute(item, diag) for item in items]
+    return memo.map(items, diag, compute, key=key)
+
+
+def split(items: Sequence[A], key: Callable[[A], Hashable], memo: Partition[A] | None) -> dict[Hashable, list[A]]:
+    """``memo.split(...)``, or, without a memo, the items split afresh."""
+    return (memo if memo is not None else Partition[A]()).split(items, key)

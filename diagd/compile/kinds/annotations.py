@@ -19,7 +19,7 @@ import yaml
 from diagd.compile.model.problems import Diagnostics, ResourceRef
 from diagd.compile.model.raw import as_mapping
 from diagd.compile.model.source import Location, Snapshot, SourceObject
-from diagd.compile.splice import ItemMap, Partition
+from diagd.compile.splice import ItemMap, Partition, mapped, split
 
 __all__ = ["ANNOTATION", "expand_annotations"]
 
@@ -29,17 +29,15 @@ PARENT_KINDS = frozenset({"Service", "Ingress"})
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def expand_annotations(snapshot: Snapshot, diag: Diagnostics,
-                       memo: tuple[Partition[SourceObject], ItemMap[SourceObject, tuple[SourceObject, ...]]] | None
-                       = None) -> Snapshot:
-    """The snapshot plus one object per annotation document (unchanged when there are none). With a memo, a parent
+def expand_annotations(snapshot: Snapshot, diag: Diagnostics, *, parents: Partition[SourceObject] | None = None,
+                       children: ItemMap[SourceObject, tuple[SourceObject, ...]] | None = None) -> Snapshot:
+    """The snapshot plus one object per annotation document (unchanged when there are none). With memos, a parent
     object seen by the previous compile gives the same child objects again, without parsing its YAML."""
     objects = snapshot.objects
-    parents = (Partition[SourceObject]() if memo is None else memo[0]).split(objects, _is_parent).get(True, [])
 
-    def children(obj: SourceObject, child: Diagnostics) -> tuple[SourceObject, ...]:
+    def documents(obj: SourceObject, child: Diagnostics) -> tuple[SourceObject, ...]:
         return tuple(_children(obj, obj.body, child))
-    made = [children(obj, diag) for obj in parents] if memo is None else memo[1].map(parents, diag, children)
+    made = mapped(split(objects, _is_parent, parents).get(True, []), diag, documents, children)
     extra = tuple(chain.from_iterable(made))
     if not extra:
         return snapshot

@@ -10,7 +10,7 @@ import dataclasses
 
 from diagd.compile.model.problems import Diagnostics
 from diagd.compile.model.source import Snapshot, SourceObject
-from diagd.compile.splice import Partition
+from diagd.compile.splice import Partition, split
 
 __all__ = ["GATEWAY_API_GROUP", "set_aside_gateway_api"]
 
@@ -23,12 +23,11 @@ def _is_gateway_api(obj: SourceObject) -> bool:
 
 def set_aside_gateway_api(snapshot: Snapshot, diag: Diagnostics, memo: Partition[SourceObject] | None = None
                           ) -> Snapshot:
-    parts = Partition[SourceObject]() if memo is None else memo
-    split = parts.split(snapshot.objects, _is_gateway_api)
-    aside = split.get(True)
+    parts = split(snapshot.objects, _is_gateway_api, memo)
+    aside = parts.get(True)
     if not aside:
         return snapshot
     kinds = sorted({str(obj.kind) for obj in aside})
     diag.notice(None, "GatewayAPINotCompiled", f"{len(aside)} Gateway API objects "
                 f"({', '.join(kinds)}) are watched but not compiled yet; they have no effect")
-    return dataclasses.replace(snapshot, objects=tuple(split.get(False, ())))
+    return dataclasses.replace(snapshot, objects=tuple(parts.get(False, ())))

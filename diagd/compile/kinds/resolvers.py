@@ -23,7 +23,7 @@ from diagd.compile.ir.tcp import TcpMapping
 from diagd.compile.kinds.resources import Resource
 from diagd.compile.model.problems import Diagnostics
 from diagd.compile.model.settings import CompileSettings
-from diagd.compile.splice import ItemMap
+from diagd.compile.splice import ItemMap, mapped
 
 __all__ = ["Resolution", "RESOLVER_KINDS", "ResolverDefaults", "resolver_table", "apply_resolvers"]
 
@@ -104,8 +104,7 @@ def apply_resolvers(mappings: Sequence[M], resources: Callable[[], Mapping[str, 
             return mapping  # nothing to change
         return _resolved(mapping, name, resolution, defaults, settings, child)
 
-    resolved = [resolve(mapping, diag) for mapping in mappings] if memo is None else \
-        memo.map(mappings, diag, resolve)
+    resolved = mapped(mappings, diag, resolve, memo)
     return list(filter(None, resolved))
 
 

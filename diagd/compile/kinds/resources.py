@@ -79,6 +79,9 @@ class Collected:
     slots: list[int] = field(default_factory=list)
     duplicates: bool = True  # whether the output dropped any (then it is made again on every compile)
 
+    def begin(self, settings: CompileSettings) -> None:
+        self.objects.begin(settings)
+
 
 def collect_resources(snapshot: Snapshot, settings: CompileSettings, diag: Diagnostics,
                       memo: Collected | None = None) -> tuple[Resource, ...]:
@@ -96,9 +99,10 @@ def collect_resources(snapshot: Snapshot, settings: CompileSettings, diag: Diagn
     if output is None:
         checked = Diagnostics()
         output = _ordered(results, checked)
-        diag.extend(checked.collected())
+        duplicates = checked.collected()
+        diag.extend(duplicates)
         where = {id(res): i for i, res in enumerate(output)}
-        memo.slots, memo.duplicates = [where.get(id(res), -1) for res in results], bool(checked.collected())
+        memo.slots, memo.duplicates = [where.get(id(res), -1) for res in results], bool(duplicates)
     memo.output = output
     return output
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from diagd.compile.kinds.resources import Resource
 from diagd.compile.model.problems import Problem, Severity
 from diagd.compile.model.status import StatusUpdate
-from diagd.compile.splice import Partition
+from diagd.compile.splice import Partition, split
 
 __all__ = ["resource_statuses", "from_kubernetes"]
 
@@ -38,7 +38,7 @@ def _has_status(res: Resource) -> bool:
 
 def resource_statuses(resources: Sequence[Resource], problems: Sequence[Problem], *, mappings: bool,
                       memo: Partition[Resource] | None = None) -> tuple[StatusUpdate, ...]:
-    with_status = (Partition[Resource]() if memo is None else memo).split(resources, _has_status).get(True, [])
+    with_status = split(resources, _has_status, memo).get(True, [])
     if not with_status:
         return ()
     errors = _first_errors(problems)
