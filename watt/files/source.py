@@ -110,7 +110,7 @@ def _object_lines(rel: str, result: FileDocuments) -> Iterator[str]:
 
 
 class FilesSource:
-    """The ``Source`` for a directory: a DirectorySource rescanned whenever watchdog reports a change."""
+    """The ``Source`` for a directory: a DirectorySource rescanned whenever inotify reports a change."""
 
     def __init__(self, root: str) -> None:
         self._dir = DirectorySource(root)
