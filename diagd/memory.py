@@ -19,8 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import psutil
-
+from diagd import procfs
 from watt.formats.layout import BaseLayout
 
 __all__ = ["ProcessMemory", "MemorySample", "MemoryWatch", "find_processes", "cgroup_memory", "mib"]
@@ -135,15 +134,14 @@ def cgroup_memory(root: str = "/sys/fs/cgroup", proc_cgroup: str = "/proc/self/c
 
 def _pid_from(path: str) -> int | None:
     value = _read_int(path)
-    return value if value and psutil.pid_exists(value) else None
+    return value if value and procfs.exists(value) else None
 
 
-def _program_name(proc: psutil.Process) -> str | None:
-    try:
-        cmdline = proc.cmdline()
-    except (psutil.Error, OSError):
+def _program_name(pid: int) -> str | None:
+    cmdline = procfs.cmdline(pid)
+    if not cmdline:
         return None
-    if cmdline and os.path.basename(cmdline[0]) == "envoy":
+    if os.path.basename(cmdline[0]) == "envoy":
         return "envoy"
     for name in ("ambex", "diagd", "watt"):
         if any(part == name or part.endswith(f"/{name}") for part in cmdline[1:3]) or f"-m {name}" in " ".join(cmdline):
@@ -157,13 +155,10 @@ def find_processes(layout: BaseLayout) -> dict[str, int]:
     supervisor = _pid_from(os.path.join(layout.base, "supervisord.pid"))
     if supervisor is not None:
         found["supervisord"] = supervisor
-        try:
-            for child in psutil.Process(supervisor).children():
-                name = _program_name(child)
-                if name is not None:
-                    found[name if name != "diagd" else "diagd-master"] = child.pid
-        except psutil.Error:
-            pass
+        for child in procfs.children(supervisor):
+            name = _program_name(child)
+            if name is not None:
+                found[name if name != "diagd" else "diagd-master"] = child
     ambex = _pid_from(layout.ambex_pidfile)
     if ambex is not None:
         found.setdefault("ambex", ambex)
@@ -177,10 +172,9 @@ def find_processes(layout: BaseLayout) -> dict[str, int]:
 def _measure(processes: dict[str, int]) -> tuple[ProcessMemory, ...]:
     out = []
     for name, pid in sorted(processes.items()):
-        try:
-            out.append(ProcessMemory(name=name, pid=pid, rss=psutil.Process(pid).memory_info().rss))
-        except psutil.Error:
-            continue
+        rss = procfs.rss(pid)
+        if rss is not None:
+            out.append(ProcessMemory(name=name, pid=pid, rss=rss))
     return tuple(out)
 
 
