@@ -10,12 +10,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from prometheus_client import CollectorRegistry
-
 from diagd.diag_index import DiagIndex, IndexCache
 from diagd.envoy_admin import EnvoyAdmin
 from diagd.memory import MemoryWatch
 from diagd.metrics import ReconfigMetrics, StateCollector, default_info
+from diagd.prometheus import Registry
 from diagd.settings import DiagdSettings
 from diagd.state import CompiledState, StateHolder
 
@@ -30,7 +29,7 @@ class DiagContext:
     worker_alive: Callable[[], bool]
     admin: EnvoyAdmin
     memory: MemoryWatch
-    registry: CollectorRegistry
+    registry: Registry
     indexes: IndexCache = field(default_factory=IndexCache)
 
     def current(self) -> tuple[CompiledState, DiagIndex | None]:
@@ -45,7 +44,7 @@ class DiagContext:
 def make_context(settings: DiagdSettings, holder: StateHolder, *, envoy_ready: Callable[[], bool],
                  worker_alive: Callable[[], bool], admin: EnvoyAdmin | None = None,
                  memory: MemoryWatch | None = None) -> DiagContext:
-    registry = CollectorRegistry()
+    registry = Registry()
     holder.subscribe(ReconfigMetrics(registry).observe)
     memory = memory or MemoryWatch(settings.layout, interval=settings.memory_interval,
                                    warn_percent=settings.memory_warn_percent)
