@@ -91,6 +91,7 @@ class ServeSettings:
     threads: int
     log_level: int
     json_logging: bool
+    writes_status: bool  # credentials to write status back to Kubernetes: the worker then needs TLS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ServeSettings:
@@ -103,6 +104,7 @@ class ServeSettings:
             threads=2 * (os.cpu_count() or 1) + 1,
             log_level=_log_level(env),
             json_logging=_truthy(env, "AMBASSADOR_JSON_LOGGING"),
+            writes_status=bool(env.get("KUBECONFIG") or env.get("KUBERNETES_SERVICE_HOST")),
         )
 
 

@@ -85,7 +85,7 @@ def test_resolve_host_gives_an_address_or_none() -> None:
 
 
 def test_the_gunicorn_master_reads_its_settings_without_importing_the_compiler() -> None:
-    code = ("import sys\nfrom diagd.cli import DiagdServer\nfrom diagd.settings import ServeSettings\n"
+    code = ("import sys\nfrom diagd.server import DiagdServer\nfrom diagd.settings import ServeSettings\n"
             "s = ServeSettings.from_env({'AMBASSADOR_HEALTHCHECK_PORT': '9877'})\n"
             "print(s.port, sorted({m for m in sys.modules if m.startswith(('diagd.compile', 'flask'))}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
@@ -97,3 +97,5 @@ def test_serve_settings_are_the_ones_diagd_settings_carry() -> None:
     serve, full = ServeSettings.from_env(env), DiagdSettings.from_env(env)
     assert (serve.base_dir, serve.bind_address, serve.port, serve.threads, serve.log_level, serve.json_logging) == (
         full.base_dir, full.bind_address, full.port, full.threads, full.log_level, full.json_logging)
+    for extra in ({}, {"KUBECONFIG": "/k"}, {"KUBERNETES_SERVICE_HOST": "10.0.0.1"}):
+        assert ServeSettings.from_env({**env, **extra}).writes_status == DiagdSettings.from_env({**env, **extra}).writes_status
