@@ -15,7 +15,8 @@ from tests.support.ports import free_port
 
 __all__ = ["VARIANTS", "variant"]
 
-VARIANTS = ("ours", "ours-no-access-log", "ours-no-cors", "ours-no-options", "ours-no-probes", "ours-bare", "minimal")
+VARIANTS = ("ours", "ours-cors-enabled", "ours-no-access-log", "ours-no-cors", "ours-no-options", "ours-no-probes",
+            "ours-bare", "minimal")
 
 
 def _hcm(config: dict[str, Any]) -> dict[str, Any]:
@@ -25,13 +26,17 @@ def _hcm(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def variant(name: str, port: int, upstream: int) -> dict[str, Any]:
-    """``name`` from VARIANTS: ``bare`` also drops the HCM options and the probe routes ahead of the route."""
+    """``name`` from VARIANTS: ``bare`` also drops the HCM options and the probe routes ahead of the route;
+    ``cors-enabled`` installs the cors filter enabled for every request, as Emissary does."""
     if name == "minimal":
         return _minimal(port, upstream)
     config = _ours(port, upstream, free_port())
     hcm = _hcm(config)
     if name in ("ours-no-access-log", "ours-bare"):
         hcm.pop("access_log", None)
+    if name == "ours-cors-enabled":
+        for entry in hcm["http_filters"]:
+            entry.pop("disabled", None)
     if name in ("ours-no-cors", "ours-bare"):
         hcm["http_filters"] = [f for f in hcm["http_filters"] if "cors" not in f["name"]]
     if name in ("ours-no-options", "ours-bare"):
