@@ -1,8 +1,9 @@
 import sys
 
-# ambex serves plaintext gRPC and hashes with CPython's own digests: with OpenSSL's two extension modules
-# unimportable, asyncio leaves TLS out and libssl and libcrypto (~4.5 MiB resident) are never mapped.
-sys.modules["_ssl"] = sys.modules["_hashlib"] = None  # type: ignore[assignment]
+from watt.formats.openssl import without_openssl
+
+# ambex serves plaintext gRPC and hashes with CPython's own digests: libssl and libcrypto are never mapped.
+without_openssl()
 
 from ambex.cli import main  # noqa: E402
 

@@ -7,11 +7,10 @@ gunicorn is imported. It has the constants gunicorn's settings read and the exce
 ``except`` and ``isinstance`` checks name (nothing raises or creates them); anything else raises AttributeError
 with this reason.
 
-The worker decides first thing after the fork. When it writes status back to Kubernetes, its client speaks TLS to
-the API server: ``release`` drops the stand-in, and the next ``import ssl`` loads the real module. Otherwise nothing
-in the worker speaks TLS (it talks to Envoy's admin and ready ports in cleartext on loopback): ``block`` makes
-``ssl`` and OpenSSL's hash module unimportable, as in ambex. Libraries then take their documented "no ssl" path,
-and ``hashlib`` uses CPython's own digests.
+The worker calls ``after_fork`` before it imports anything: the stand-in goes (``release``), and the next
+``import ssl`` loads the real module. When the worker writes status back to Kubernetes, its client needs that
+module for TLS to the API server. Otherwise nothing in the worker speaks TLS (it talks to Envoy's admin and ready
+ports in cleartext on loopback), and it keeps OpenSSL out as ambex does (``watt.formats.openssl``).
 """
 
 from __future__ import annotations
@@ -20,7 +19,9 @@ import sys
 import types
 from typing import Any
 
-__all__ = ["install", "release", "block", "STAND_IN"]
+from watt.formats.openssl import without_openssl
+
+__all__ = ["install", "release", "after_fork", "STAND_IN"]
 
 STAND_IN = "diagd.master_ssl:stand-in"
 
@@ -63,7 +64,8 @@ def release() -> None:
         del sys.modules["ssl"]
 
 
-def block() -> None:
-    """Make ``ssl`` and OpenSSL's extension modules unimportable in this process (importing one raises ImportError)."""
-    for name in ("ssl", "_ssl", "_hashlib"):
-        sys.modules[name] = None  # type: ignore[assignment]
+def after_fork(*, needs_tls: bool) -> None:
+    """In the worker: the real ``ssl`` when it ``needs_tls``, else no OpenSSL at all."""
+    release()
+    if not needs_tls:
+        without_openssl()

@@ -54,10 +54,7 @@ class DiagdServer(BaseApplication):  # type: ignore[misc]
             self.cfg.set("control_socket_disable", True)
 
     def load(self) -> Any:
-        if self.serve.writes_status:
-            master_ssl.release()
-        else:
-            master_ssl.block()
+        master_ssl.after_fork(needs_tls=self.serve.writes_status)
         from diagd.app import create_app
         from diagd.envoy_probe import EnvoyReadyProbe
         from diagd.memory import MemoryWatch

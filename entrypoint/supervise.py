@@ -8,17 +8,9 @@ CPython's own digests; supervisord itself is unchanged.
 
 from __future__ import annotations
 
-import sys
+from watt.formats.openssl import without_openssl
 
-__all__ = ["main", "without_openssl"]
-
-OPENSSL_MODULES = ("_ssl", "_hashlib")
-
-
-def without_openssl() -> None:
-    """Make OpenSSL's extension modules unimportable in this process (importing one raises ImportError)."""
-    for name in OPENSSL_MODULES:
-        sys.modules[name] = None  # type: ignore[assignment]
+__all__ = ["main"]
 
 
 def main() -> None:

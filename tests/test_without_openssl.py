@@ -4,7 +4,7 @@ core too), and still work."""
 import subprocess
 import sys
 
-_BLOCK = "from entrypoint.supervise import without_openssl\nwithout_openssl()\n"
+_BLOCK = "from watt.formats.openssl import without_openssl\nwithout_openssl()\n"
 _SUPERVISOR_MODULES = "supervisor.supervisord, supervisor.rpcinterface, supervisor.http, supervisor.supervisorctl"
 
 

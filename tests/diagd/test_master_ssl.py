@@ -45,7 +45,8 @@ def test_install_leaves_a_loaded_ssl_alone_and_release_leaves_the_real_module() 
 
 
 def test_a_worker_that_writes_no_status_runs_without_openssl_and_still_hashes() -> None:
-    code = ("from diagd import master_ssl\nmaster_ssl.install()\nimport diagd.server\nmaster_ssl.block()\n"
+    code = ("from diagd import master_ssl\nmaster_ssl.install()\nimport diagd.server\n"
+            "master_ssl.after_fork(needs_tls=False)\n"
             "import hashlib, urllib.request, http.client, flask, diagd.app, diagd.reconfig\n"
             "maps = open('/proc/self/maps').read()\n"
             "print('openssl mapped', 'libssl' in maps or 'libcrypto' in maps)\n"
