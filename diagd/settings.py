@@ -104,8 +104,13 @@ class ServeSettings:
             threads=2 * (os.cpu_count() or 1) + 1,
             log_level=_log_level(env),
             json_logging=_truthy(env, "AMBASSADOR_JSON_LOGGING"),
-            writes_status=bool(env.get("KUBECONFIG") or env.get("KUBERNETES_SERVICE_HOST")),
+            writes_status=any(_status_credentials(env)),
         )
+
+
+def _status_credentials(env: Mapping[str, str]) -> tuple[str | None, bool]:
+    """What diagd writes status back to Kubernetes with: (KUBECONFIG, running in a pod with a ServiceAccount)."""
+    return env.get("KUBECONFIG") or None, bool(env.get("KUBERNETES_SERVICE_HOST"))
 
 
 def _compile_settings(env: Mapping[str, str], serve: ServeSettings,
@@ -158,6 +163,7 @@ class DiagdSettings:
                  resolve: Callable[[str], str | None] = resolve_host) -> DiagdSettings:
         """``resolve`` turns ``STATSD_HOST`` into an address (only called when ``STATSD_ENABLED`` is set)."""
         serve = ServeSettings.from_env(env)
+        kubeconfig, in_cluster = _status_credentials(env)
         return cls(
             base_dir=serve.base_dir,
             base_dir_note=serve.base_dir_note,
@@ -167,8 +173,8 @@ class DiagdSettings:
             compile=_compile_settings(env, serve, resolve),
             log_level=serve.log_level,
             json_logging=serve.json_logging,
-            kubeconfig=env.get("KUBECONFIG") or None,
-            in_cluster=bool(env.get("KUBERNETES_SERVICE_HOST")),
+            kubeconfig=kubeconfig,
+            in_cluster=in_cluster,
             memory_interval=env_float(env, "AMBASSADOR_MEMORY_LOG_INTERVAL", 30.0, low=1.0, high=86400.0),
             memory_warn_percent=env_float(env, "AMBASSADOR_MEMORY_WARN_PERCENT", 80.0, low=1.0, high=100.0),
         )
