@@ -101,7 +101,7 @@ class StateCollector:
         notices = Gauge("ambassador_diagnostics_notices", "Configuration notices in the current configuration")
         notices.add([], sum(1 for p in problems if p.severity.value == "notice"))
         by_kind = Gauge("ambassador_config_problems", "Problems by severity, resource kind and reason",
-                         ("severity", "kind", "reason"))
+                        ("severity", "kind", "reason"))
         for (severity, kind, reason), count in sorted(Tally((p.severity.value, p.kind or "", p.reason)
                                                             for p in problems).items()):
             by_kind.add([severity, kind, reason], count)
@@ -126,7 +126,7 @@ class StateCollector:
     @staticmethod
     def _memory_gauges(sample: MemorySample | None) -> Iterator[Gauge]:
         rss = Gauge("ambassador_process_resident_memory_bytes", "Resident memory of each gateway process",
-                     ("process",))
+                    ("process",))
         limit = Gauge("ambassador_memory_limit_bytes", "The container's cgroup memory limit (absent if none)")
         used = Gauge("ambassador_memory_used_bytes", "What counts against the limit: cgroup working set, or RSS")
         if sample is not None:
@@ -142,9 +142,9 @@ def render_metrics(registry: Registry, envoy_stats: Callable[[], str | None]) ->
     """Our metrics, then Envoy's (or a gauge saying Envoy did not answer)."""
     ours = registry.render()
     theirs = envoy_stats()
-    up = "# HELP ambassador_envoy_stats_up 1 when Envoy's /stats/prometheus answered\n" \
-         "# TYPE ambassador_envoy_stats_up gauge\n" f"ambassador_envoy_stats_up {1 if theirs else 0}\n"
-    body = ours + up.encode("utf-8")
+    up = Gauge("ambassador_envoy_stats_up", "1 when Envoy's /stats/prometheus answered")
+    up.add((), 1 if theirs else 0)
+    body = ours + up.render().encode("utf-8")
     if theirs:
         body += theirs.encode("utf-8") + (b"" if theirs.endswith("\n") else b"\n")
     return body

@@ -59,11 +59,14 @@ class DirectoryEvents:
         if self._fd < 0:
             raise OSError(ctypes.get_errno(), f"inotify_init1: {os.strerror(ctypes.get_errno())}")
         self._paths: dict[int, str] = {}
-        for root in self._roots:
-            if not self._watch_tree(root, report=False):
-                os.close(self._fd)
-                raise FileNotFoundError(errno.ENOENT, f"cannot watch {root}: not a directory or missing")
-        self._wake_r, self._wake_w = os.pipe2(_CLOEXEC)
+        try:
+            for root in self._roots:
+                if not self._watch_tree(root, report=False):
+                    raise FileNotFoundError(errno.ENOENT, f"cannot watch {root}: not a directory or missing")
+            self._wake_r, self._wake_w = os.pipe2(_CLOEXEC)
+        except BaseException:
+            os.close(self._fd)
+            raise
         self._thread = threading.Thread(target=self._run, name="inotify", daemon=True)
 
     def start(self) -> None:

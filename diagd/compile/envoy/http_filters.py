@@ -52,11 +52,14 @@ def registered() -> tuple[HttpFilter, ...]:
 
 def http_filters(gateway: Gateway, listener: Listener) -> list[dict[str, Any]]:
     """The HCM's ``http_filters``: every applicable registered filter in order, each with a ``typed_config``."""
-    return [{"name": f.name, "typed_config": f.build(gateway, listener), **_DISABLED[f.per_route_only]}
-            for f in registered() if f.applies(gateway, listener)]
+    return [_entry(f, gateway, listener) for f in registered() if f.applies(gateway, listener)]
 
 
-_DISABLED: dict[bool, dict[str, bool]] = {True: {"disabled": True}, False: {}}
+def _entry(entry: HttpFilter, gateway: Gateway, listener: Listener) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": entry.name, "typed_config": entry.build(gateway, listener)}
+    if entry.per_route_only:
+        out["disabled"] = True
+    return out
 
 
 def _always(_gateway: Gateway, _listener: Listener) -> bool:
