@@ -64,7 +64,11 @@ class Gateway:
     def start(self, *, ready_timeout: float = 60.0) -> "Gateway":
         command = [sys.executable, "-m", "entrypoint", "run"]
         self.proc = start(command, env=self.env(), log_path=str(self.log))
-        self.wait_ready(timeout=ready_timeout)
+        try:
+            self.wait_ready(timeout=ready_timeout)
+        except BaseException:
+            self.stop()  # a gateway that never became ready is not left running
+            raise
         return self
 
     def wait_ready(self, *, timeout: float = 60.0) -> None:
