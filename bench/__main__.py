@@ -17,7 +17,7 @@ from typing import Any
 
 from bench import change_latency, compile_cpu, dataplane, memory, zero_drop
 from bench.generate import Shape, generate, tenant_hostname
-from bench.peak import peak_rss_mib
+from bench.peak import peak_rss_mib, peaks_by_process_mib
 from bench.targets import evaluate
 from tests.support.gateway import Gateway
 from tests.support.http import request
@@ -46,7 +46,8 @@ def _gateway_run(size: int, args: argparse.Namespace, primary: EchoServer, canar
             children = gw.children()
             row["memory"] = {**memory.snapshot(gw),
                              "control_plane_peak_mib": sum(peak_rss_mib(p) for n, p in children.items() if n != "envoy"),
-                             "envoy_peak_mib": peak_rss_mib(children["envoy"])}
+                             "envoy_peak_mib": peak_rss_mib(children["envoy"]),
+                             "peak_by_process_mib": peaks_by_process_mib(children)}
             if size == args.growth_size and not args.skip_growth:
                 row["growth"] = memory.growth(gw, primary.address, reconfigs=args.growth_reconfigs)
             if size == args.growth_size:
@@ -75,6 +76,10 @@ def _print(results: dict[str, Any]) -> None:
               f"{mem['control_plane_total_mib']:.0f} MiB ({mem['control_plane_peak_mib']:.0f}) | "
               f"{mem['control_plane_pss_total_mib']:.0f} MiB | "
               f"{mem['envoy_mib']:.0f} MiB ({mem['envoy_peak_mib']:.0f}) |")
+    print("\nPeak RSS by process (MiB; `diagd/<pid>` is the gunicorn worker):")
+    for g in results["gateways"]:
+        peaks = ", ".join(f"{name} {mib:.1f}" for name, mib in g["memory"]["peak_by_process_mib"].items())
+        print(f"  {g['size']:,} Mappings: {peaks}")
     print("\nWorst case, a `hostname: \"*\"` Mapping that every Host takes (every virtual host changes):")
     for g in results["gateways"]:
         lat = g["latency_wildcard"]

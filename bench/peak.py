@@ -1,10 +1,10 @@
-"""Peak resident memory (VmHWM) of a process tree, from /proc."""
+"""Peak resident memory (VmHWM) of a process tree, from /proc: in sum, and process by process."""
 
 from __future__ import annotations
 
 import psutil
 
-__all__ = ["peak_rss_mib"]
+__all__ = ["peak_rss_mib", "peaks_by_process_mib"]
 
 
 def _hwm(pid: int) -> int:
@@ -20,3 +20,13 @@ def _hwm(pid: int) -> int:
 
 def peak_rss_mib(proc: psutil.Process) -> float:
     return sum(_hwm(p.pid) for p in [proc, *proc.children(recursive=True)]) / (1024 * 1024)
+
+
+def peaks_by_process_mib(programs: dict[str, psutil.Process]) -> dict[str, float]:
+    """Each program's peak, and apart from it each of its descendants' (``diagd/<pid>`` is the gunicorn worker)."""
+    peaks = {}
+    for name, proc in programs.items():
+        peaks[name] = _hwm(proc.pid) / (1024 * 1024)
+        for child in proc.children(recursive=True):
+            peaks[f"{name}/{child.pid}"] = _hwm(child.pid) / (1024 * 1024)
+    return peaks
