@@ -6,6 +6,7 @@ that has it.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from diagd.compile.envoy.common import duration, headers_to_add, string_match, typed
@@ -21,7 +22,9 @@ from diagd.compile.ir.policies import REDIRECT_CODES, CorsPolicy, HashOn, LoadBa
 __all__ = ["render_route_configs", "render_route", "header_matcher"]
 
 
+@functools.lru_cache(maxsize=4096)
 def header_matcher(header: HeaderMatch) -> dict[str, Any]:
+    """(One dict per distinct constraint, shared by the routes that have it: rendered output is never changed.)"""
     if header.match is StringMatch.PRESENT:
         return {"name": header.name, "present_match": True}
     return {"name": header.name, "string_match": string_match(header.match.value, header.value)}
@@ -154,10 +157,11 @@ def _decorate(route: dict[str, Any], mapping: HttpMapping) -> None:
 
 
 def render_route(member: GroupMember, xfp: str | None, action: RouteAction,
-                 group: RouteGroup | None = None) -> dict[str, Any]:
+                 group: RouteGroup | None = None, match: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``match``: the route's match when already rendered (a member's variants with the same condition share it)."""
     mapping = member.mapping
     route: dict[str, Any] = {"name": f"{mapping.ref.namespace}.{mapping.ref.name}",
-                             "match": _match(mapping, member, xfp)}
+                             "match": match if match is not None else _match(mapping, member, xfp)}
     if action is RouteAction.REDIRECT_HTTPS:
         route["redirect"] = {"https_redirect": True}
         return route
@@ -169,23 +173,27 @@ def render_route(member: GroupMember, xfp: str | None, action: RouteAction,
     return route
 
 
-def _route(gateway: Gateway, variant: RouteVariant, memo: CompileMemo) -> dict[str, Any]:
+def _route(gateway: Gateway, variant: RouteVariant, memo: CompileMemo,
+           matches: dict[tuple[int, int, str | None], dict[str, Any]]) -> dict[str, Any]:
     group = gateway.group_of(variant)
     key = (id(group), variant.member, variant.xfp, variant.action)
 
     def build() -> dict[str, Any]:
         member = group.members[variant.member]
-        route = render_route(member, variant.xfp, variant.action, group)
+        match = matches.get(key[:3])  # a redirect and a route of one member, on two chains, match alike
+        if match is None:
+            match = matches[key[:3]] = _match(member.mapping, member, variant.xfp)
+        route = render_route(member, variant.xfp, variant.action, group, match)
         decorate_route(route, member.mapping, variant.action, gateway)
         return route
     return memo.routes.get(key, group, build)
 
 
 def _virtual_host(gateway: Gateway, config: str, vhost: VirtualHost, groups: RenderedGroups,
-                  memo: CompileMemo) -> dict[str, Any]:
+                  memo: CompileMemo, matches: dict[tuple[int, int, str | None], dict[str, Any]]) -> dict[str, Any]:
     head = {"name": vhost.name, "domains": list(vhost.domains)}
     return memo.vhost_dicts.get((config, vhost.name), vhost.routes, vhost.group_ids, groups, head,
-                                lambda i: _route(gateway, vhost.routes[i], memo))
+                                lambda i: _route(gateway, vhost.routes[i], memo, matches))
 
 
 def render_route_configs(gateway: Gateway, memo: CompileMemo | None = None) -> tuple[dict[str, Any], ...]:
@@ -197,9 +205,10 @@ def render_route_configs(gateway: Gateway, memo: CompileMemo | None = None) -> t
     groups = RenderedGroups(gateway.groups, gateway.group_index,
                             changes if changes is not None and changes.after is gateway.groups else None)
     configs: dict[str, dict[str, Any]] = {}
+    matches: dict[tuple[int, int, str | None], dict[str, Any]] = {}  # rendered matches, by (group, member, xfp)
     for plan in gateway.listeners:
         for chain in plan.chains:
             if chain.tcp is None and chain.route_config not in configs:  # chains may share one (see plan)
                 configs[chain.route_config] = {"name": chain.route_config, "virtual_hosts": [
-                    _virtual_host(gateway, chain.route_config, vh, groups, own) for vh in chain.virtual_hosts]}
+                    _virtual_host(gateway, chain.route_config, vh, groups, own, matches) for vh in chain.virtual_hosts]}
     return tuple(configs[name] for name in sorted(configs))

@@ -57,15 +57,21 @@ class RouteGroup:
     # Per member: its attach kind, its index, and its shape (group_id, index, ACME flag, rkey); see ir.plan.
     attachments: tuple[tuple[AttachKind, int, tuple[str, int, bool, str]], ...] = field(
         init=False, repr=False, compare=False, metadata=DERIVED)
+    weight: tuple[object, ...] = field(init=False, repr=False, compare=False, metadata=DERIVED)  # the route order key
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "attachments", tuple(
-            (m.mapping.attach_kind, mi, (self.group_id, mi, m.mapping.is_acme_challenge, m.mapping.ref.rkey))
-            for mi, m in enumerate(self.members)))
-
-    @property
-    def weight(self) -> tuple[object, ...]:
-        return max(m.mapping.weight_key for m in self.members)
+        members = self.members
+        attachments: tuple[tuple[AttachKind, int, tuple[str, int, bool, str]], ...]
+        if len(members) == 1:
+            mapping = members[0].mapping
+            attachments = ((mapping.attach_kind, 0, (self.group_id, 0, mapping.is_acme_challenge, mapping.ref.rkey)),)
+            weight = mapping.weight_key
+        else:
+            attachments = tuple((m.mapping.attach_kind, mi, (self.group_id, mi, m.mapping.is_acme_challenge,
+                                                             m.mapping.ref.rkey)) for mi, m in enumerate(members))
+            weight = max(m.mapping.weight_key for m in members)
+        object.__setattr__(self, "attachments", attachments)
+        object.__setattr__(self, "weight", weight)
 
 
 def build_groups(mappings: list[HttpMapping], clusters: Mapping[Upstream, str], diag: Diagnostics,
@@ -162,9 +168,12 @@ def _patched(mappings: list[HttpMapping], clusters: Mapping[Upstream, str], diag
     return patched
 
 
+_GROUP_ID, _WEIGHT = operator.attrgetter("group_id"), operator.attrgetter("weight")
+
+
 def _ordered(groups: Mapping[str, RouteGroup]) -> tuple[RouteGroup, ...]:
-    ordered = sorted(groups.values(), key=lambda g: g.group_id)
-    ordered.sort(key=lambda g: g.weight, reverse=True)
+    ordered = sorted(groups.values(), key=_GROUP_ID)
+    ordered.sort(key=_WEIGHT, reverse=True)
     return tuple(ordered)
 
 
@@ -175,6 +184,8 @@ def _precedes(a: RouteGroup, b: RouteGroup) -> bool:
 
 def _group(members: list[HttpMapping], clusters: Mapping[Upstream, str],
            diag: Diagnostics) -> RouteGroup | None:
+    if len(members) == 1 and not members[0].shadow:  # the usual case: a Mapping alone with its match
+        return _make_group(members, clusters, diag)
     shadows = tuple(Shadow(m, clusters[m.upstream], 100 if m.weight is None else m.weight)
                     for m in members if m.shadow)
     routed = _single_redirect(_consistent([m for m in members if not m.shadow], diag), diag)

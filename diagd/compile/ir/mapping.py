@@ -70,32 +70,41 @@ class HttpMapping:
     is_acme_challenge: bool = field(init=False, repr=False, compare=False, metadata=DERIVED)  # always routed
 
     def __post_init__(self) -> None:
-        extra = [self.authority] if self.authority is not None else []
+        headers = self.headers
         if self.method is not None:
-            extra.append(HeaderMatch(":method", self.method, StringMatch.REGEX if self.method_regex
-                                     else StringMatch.EXACT))
-        headers = (*extra, *self.headers)
-        object.__setattr__(self, "match_headers", headers)
-        object.__setattr__(self, "weight_key", self._route_weight(headers))
-        object.__setattr__(self, "identity", self._group_identity(headers))
-        object.__setattr__(self, "group_id", hashlib.sha1(repr(self.identity).encode("utf-8")).hexdigest())
+            headers = (HeaderMatch(":method", self.method, StringMatch.REGEX if self.method_regex
+                                   else StringMatch.EXACT), *headers)
+        if self.authority is not None:
+            headers = (self.authority, *headers)
+        identity = self._group_identity(headers)
+        setattr_ = object.__setattr__
+        setattr_(self, "match_headers", headers)
+        setattr_(self, "weight_key", self._route_weight(headers))
+        setattr_(self, "identity", identity)
+        setattr_(self, "group_id", hashlib.sha1(repr(identity).encode("utf-8")).hexdigest())
         # What decides which Hosts take this Mapping (see ir.attach): hostname, internal, labels.
-        object.__setattr__(self, "attach_kind", (self.hostname, self.internal,
-                                                 tuple(sorted(self.labels.items())) if self.labels else ()))
-        object.__setattr__(self, "is_acme_challenge", self.path.kind is PathKind.PREFIX
-                           and self.path.value.startswith(ACME_CHALLENGE_PREFIX))
+        setattr_(self, "attach_kind", (self.hostname, self.internal,
+                                       tuple(sorted(self.labels.items())) if self.labels else ()))
+        path = self.path
+        setattr_(self, "is_acme_challenge", path.kind is PathKind.PREFIX
+                 and path.value.startswith(ACME_CHALLENGE_PREFIX))
 
     def _route_weight(self, headers: tuple[HeaderMatch, ...]) -> tuple[object, ...]:
         """Emissary's ordering key: precedence, prefix length, header and query weight, then tie-breakers."""
         query = self.query
+        header_keys: tuple[str, ...]
+        if len(headers) == 1:  # the usual case: a hostname's :authority alone
+            header_weight, header_keys = headers[0].weight(), (headers[0].key(),)
+        else:
+            header_weight, header_keys = sum(h.weight() for h in headers), tuple(sorted(h.key() for h in headers))
         return (
             self.precedence,
             len(self.path.value),
-            sum(h.weight() for h in headers) if headers else 0,
+            header_weight,
             sum(q.weight() for q in query) if query else 0,
             self.path.value,
             self.method or "GET",
-            tuple(sorted(h.key() for h in headers)) if headers else (),
+            header_keys,
             tuple(sorted(q.key() for q in query)) if query else (),
         )
 
@@ -104,7 +113,7 @@ class HttpMapping:
         query = self.query
         return (
             self.path.kind.value, self.path.value, self.method,
-            tuple(sorted((h.name, h.value or "", h.match.value) for h in headers)) if headers else (),
+            (headers[0].identity,) if len(headers) == 1 else tuple(sorted(h.identity for h in headers)),
             tuple(sorted((q.name, q.value or "", q.match.value) for q in query)) if query else (),
             self.precedence,
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 __all__ = [
@@ -33,6 +33,9 @@ class StringMatch(str, Enum):
     PRESENT = "present"
 
 
+_DERIVED = {"derived": True}  # dataclass field metadata: computed from other fields, left out of the IR JSON
+
+
 @dataclass(frozen=True, slots=True)
 class HeaderMatch:
     """A header constraint. ``PRESENT`` ignores ``value``; ``REGEX`` makes it an RE2 pattern.
@@ -44,6 +47,18 @@ class HeaderMatch:
     value: str | None
     match: StringMatch = StringMatch.EXACT
     weight_value: str | None = None
+    # Computed once (a hostname's constraint is shared by its Mappings; see authority_for_glob): what a Mapping's
+    # ordering key and group identity take from this constraint.
+    _weight: int = field(init=False, repr=False, compare=False, metadata=_DERIVED)
+    _key: str = field(init=False, repr=False, compare=False, metadata=_DERIVED)
+    identity: tuple[str, str, str] = field(init=False, repr=False, compare=False, metadata=_DERIVED)
+
+    def __post_init__(self) -> None:
+        shown = self.weight_value or self.value
+        shown = shown if shown is not None and self.match is not StringMatch.PRESENT else "*"
+        object.__setattr__(self, "_weight", len(self.name) + len(shown) + (1 if self.regex else 0))
+        object.__setattr__(self, "_key", f"{self.name}-{shown}")
+        object.__setattr__(self, "identity", (self.name, self.value or "", self.match.value))
 
     @property
     def regex(self) -> bool:
@@ -51,13 +66,10 @@ class HeaderMatch:
 
     def weight(self) -> int:
         """Contribution to the route ordering key: longer and regex constraints sort first."""
-        shown = self.weight_value or self.value
-        return len(self.name) + len(shown if shown is not None and self.match is not StringMatch.PRESENT else "*") + (
-            1 if self.regex else 0)
+        return self._weight
 
     def key(self) -> str:
-        shown = self.weight_value or self.value
-        return f"{self.name}-{shown if shown is not None and self.match is not StringMatch.PRESENT else '*'}"
+        return self._key
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +98,10 @@ def _split_glob(glob: str) -> tuple[str, str]:
     return "exact", glob
 
 
+@functools.lru_cache(maxsize=4096)
 def authority_for_glob(glob: str) -> HeaderMatch | None:
-    """The ``:authority`` constraint a hostname glob puts on a route; None for ``*``."""
+    """The ``:authority`` constraint a hostname glob puts on a route; None for ``*``. (The Mappings of one hostname
+    share one constraint.)"""
     if glob == "*":
         return None
     kind, part = _split_glob(glob)

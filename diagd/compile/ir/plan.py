@@ -81,6 +81,8 @@ class _Attachments:
         # Equal RouteVariants are one object across compiles, so rendering can tell unchanged routes by identity.
         self.variants: dict[tuple[str, int, str], RouteVariant] = memo.variants.values if memo is not None else {}
         self._decided = False
+        self._decisions: dict[tuple[Any, Any], bool] = {}  # without a memo: this compile's
+        self.built: dict[tuple[object, ...], VirtualHost] = {}  # without a memo: this compile's, by the memo's key
         index = _index_of(groups, memo)
         self.by_kind, self.everything, self.labels, self.shapes = index.by_kind, index.everything, index.labels, \
             index.shapes
@@ -90,12 +92,15 @@ class _Attachments:
         """The kinds ``host`` takes: as in the previous compile when neither the kinds nor the Host's fingerprint
         changed, else decided per kind (each decision remembered per fingerprint and kind)."""
         fingerprint = (host.hostname, tuple(sorted(host.mapping_selector.items())) if host.mapping_selector else None)
+        current = self._taken.get(fingerprint)  # the same Host on another Listener, or a Host like it
+        if current is not None:
+            return current[1]
         memo = self.memo
         previous = memo.taken.get(fingerprint) if memo is not None else None
         if previous is not None and previous[0] == self.kinds:
             taken = previous[1]
         else:
-            decisions: dict[tuple[Any, Any], bool] = memo.takes if memo is not None else {}
+            decisions: dict[tuple[Any, Any], bool] = memo.takes if memo is not None else self._decisions
             taken = tuple(kind for kind in self.kinds if self._decide(decisions, fingerprint, host, kind))
         self._taken[fingerprint] = (self.kinds, taken)
         return taken
@@ -272,11 +277,14 @@ def _unique_vhosts(listener: Listener, hosts: list[Host], attachments: _Attachme
 
 def _virtual_host(listener: Listener, host: Host, attachments: _Attachments, scheme: str | None) -> VirtualHost:
     kinds = attachments.kinds_for(host)
-    memo = attachments.memo
-    if memo is None:
-        return _build_virtual_host(listener, host, attachments, scheme, kinds)
     key = (listener.security_model, listener.l7_depth, scheme, host.ref.rkey, host.name, host.namespace,
            host.hostname, host.insecure_action)  # not the Listener's name: equal chains of two Listeners share their virtual hosts
+    memo = attachments.memo
+    if memo is None:
+        vhost = attachments.built.get(key)
+        if vhost is None:
+            vhost = attachments.built[key] = _build_virtual_host(listener, host, attachments, scheme, kinds)
+        return vhost
     vhost = memo.vhosts.get(key, Diagnostics(), lambda k, _: _build_virtual_host(listener, host, attachments, scheme, k),
                             kinds, check=attachments.check(kinds))
     assert isinstance(vhost, VirtualHost)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from diagd.compile.ir.cluster import Upstream
 from diagd.compile.ir.module import GatewayOptions
 from diagd.compile.ir.tls import TLSContext
+from diagd.compile.kinds.route_options import RouteOptions, defaults_only
 from diagd.compile.kinds.secrets import SecretStore
 from diagd.compile.model.settings import CompileSettings
 
@@ -19,6 +21,14 @@ class KindContext:
     options: GatewayOptions
     secrets: SecretStore = field(default_factory=lambda: SecretStore("/ambassador/secrets"))
     tls_contexts: Mapping[str, TLSContext] = field(default_factory=dict)  # by name
+    # Upstreams made from nothing but a service string and the Module's defaults, by what they were made from
+    # (see kinds.upstream): the Mappings of one service share one object instead of each building an equal one.
+    plain_upstreams: dict[tuple[str, ...], Upstream] = field(default_factory=dict, compare=False)
+    # What a Mapping that names none of the route fields gets: the Module's defaults, made once.
+    route_defaults: RouteOptions = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "route_defaults", defaults_only(self.options.defaults, None))
 
     def tls_context(self, name: str, namespace: str) -> TLSContext | None:
         """A TLSContext by name: ``name`` itself, else ``name.namespace`` (a same-named one in another namespace)."""

@@ -148,7 +148,7 @@ def parse(res: Resource, ctx: KindContext, diag: Diagnostics) -> HttpMapping | N
     if upstream is not None and checks:
         upstream = dataclasses.replace(upstream, health_checks=checks)
     redirect = redirect_for(fields, upstream.service if upstream is not None else None)
-    options = route_options(fields, ctx.options.defaults,
+    options = route_options(fields, ctx.options.defaults, usual=ctx.route_defaults,
                             linkerd_host=f"{upstream.host}:{upstream.port}" if upstream is not None else None)
     timeout = fields.integer("timeout_ms", ctx.options.cluster_request_timeout_ms, minimum=0)
     weight = fields.integer("weight", minimum=0, maximum=100)

@@ -157,15 +157,18 @@ def _ref_for(location: Location, *, kind: str, name: str, namespace: str) -> Res
     return ResourceRef(kind=kind, name=name, namespace=namespace, rkey=rkey, location=location)
 
 
+def _anonymous(obj: SourceObject) -> ResourceRef:
+    return _ref_for(obj.location, kind="Object", name="?", namespace="")
+
+
 def _normalise(obj: SourceObject, settings: CompileSettings, diag: Diagnostics) -> Resource | None:
     body = obj.body
-    anonymous = _ref_for(obj.location, kind="Object", name="?", namespace="")
     if not isinstance(body, Mapping):
-        diag.error(anonymous, "NotAnObject", f"a resource must be an object, not {type_name(body)}")
+        diag.error(_anonymous(obj), "NotAnObject", f"a resource must be an object, not {type_name(body)}")
         return None
     kind, api_version = body.get("kind"), body.get("apiVersion")
     if not isinstance(kind, str) or not kind:
-        diag.error(anonymous, "MissingKind", "kind in body is required")
+        diag.error(_anonymous(obj), "MissingKind", "kind in body is required")
         return None
     flat = "metadata" not in body and "spec" not in body and "name" in body
     meta = _flat_metadata(body) if flat else body.get("metadata")
@@ -203,7 +206,7 @@ def _flat_spec(body: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _string_map(raw: Any) -> dict[str, str]:
-    if not isinstance(raw, Mapping):
+    if raw is None or not isinstance(raw, Mapping):
         return {}
     return {str(k): str(v) for k, v in raw.items() if v is not None}
 

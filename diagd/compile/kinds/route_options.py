@@ -13,7 +13,7 @@ from diagd.compile.ir.policies import REDIRECT_CODES, CorsPolicy, HeaderToAdd, R
 from diagd.compile.kinds import policies
 from diagd.compile.kinds.fields import Fields
 
-__all__ = ["RouteOptions", "route_options", "redirect_for"]
+__all__ = ["RouteOptions", "route_options", "defaults_only", "redirect_for"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -56,10 +56,12 @@ def _upgrades(fields: Fields) -> tuple[str, ...]:
     return tuple(upgrades)
 
 
-def route_options(fields: Fields, defaults: MappingDefaults, *, linkerd_host: str | None) -> RouteOptions:
-    """Read the route-side fields; ``linkerd_host`` is ``host:port`` when ``l5d-dst-override`` must be added."""
+def route_options(fields: Fields, defaults: MappingDefaults, *, linkerd_host: str | None,
+                  usual: RouteOptions) -> RouteOptions:
+    """Read the route-side fields; ``linkerd_host`` is ``host:port`` when ``l5d-dst-override`` must be added.
+    ``usual`` is ``defaults_only(defaults, None)``, which most Mappings get."""
     if fields.spec.keys().isdisjoint(_ROUTE_KEYS):  # the usual case: the Module's defaults, read without probing
-        return _defaults_only(defaults, linkerd_host)
+        return defaults_only(defaults, linkerd_host) if defaults.add_linkerd_headers else usual
     add_request = _or_default(policies.headers_to_add(fields, "add_request_headers"), defaults.add_request_headers)
     if linkerd_host is not None and fields.boolean("add_linkerd_headers", defaults.add_linkerd_headers):
         add_request = (*add_request, HeaderToAdd("l5d-dst-override", linkerd_host, False))
@@ -76,7 +78,7 @@ def route_options(fields: Fields, defaults: MappingDefaults, *, linkerd_host: st
     )
 
 
-def _defaults_only(defaults: MappingDefaults, linkerd_host: str | None) -> RouteOptions:
+def defaults_only(defaults: MappingDefaults, linkerd_host: str | None) -> RouteOptions:
     """What ``route_options`` gives for a Mapping that names none of its fields."""
     add_request = _or_default(None, defaults.add_request_headers)
     if linkerd_host is not None and defaults.add_linkerd_headers:

@@ -74,6 +74,22 @@ def _ip_family(fields: Fields, default: str) -> str:
 def upstream_for(fields: Fields, res: Resource, ctx: KindContext, *, marker: str = "",
                  host_rewrite: str | None = None, service_key: str = "service") -> Upstream | None:
     """The upstream named by ``service`` (``service_key``: AuthService calls it ``auth_service``)."""
+    spec = res.spec
+    service = spec.get(service_key)
+    if not isinstance(service, str) or spec.get("tls") or not spec.keys().isdisjoint(_CLUSTER_KEYS):
+        return _upstream(fields, res, ctx, marker, host_rewrite, service_key)
+    # The usual case: a service string, no TLS origination (so no notice to give) and the Module's defaults.
+    key = (service, res.namespace, marker, host_rewrite or "", service_key)
+    upstream = ctx.plain_upstreams.get(key)
+    if upstream is None:
+        upstream = _upstream(fields, res, ctx, marker, host_rewrite, service_key)
+        if upstream is not None:
+            ctx.plain_upstreams[key] = upstream
+    return upstream
+
+
+def _upstream(fields: Fields, res: Resource, ctx: KindContext, marker: str, host_rewrite: str | None,
+              service_key: str) -> Upstream | None:
     origination = origination_context(fields, res, ctx)
     if origination is None:
         return None

@@ -6,6 +6,7 @@ syntax such as ``\\pL`` (not held against a pattern)."""
 
 from __future__ import annotations
 
+import functools
 import re
 import warnings
 
@@ -30,6 +31,7 @@ def re2_problem(pattern: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
 def header_name_problem(name: str) -> str | None:
     """Why ``name`` cannot be an HTTP header name (pseudo-headers such as ``:authority`` allowed), or None."""
     return None if _HEADER_NAME.match(name) else "is not a valid HTTP header name"
