@@ -11,6 +11,7 @@ from diagd.compile.ir.health import HealthCheck
 from diagd.compile.ir.policies import CircuitBreaker, Keepalive, LoadBalancer
 from diagd.compile.ir.tls import TLSContext
 from diagd.compile.model.problems import ResourceRef
+from diagd.compile.model.records import direct_init
 
 __all__ = ["Discovery", "Upstream", "Cluster"]
 
@@ -22,6 +23,7 @@ class Discovery(str, Enum):
     EDS = "EDS"
 
 
+@direct_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Upstream:
     """Everything that makes two upstreams different clusters. Equal upstreams share one cluster."""

@@ -20,6 +20,7 @@ from diagd.compile.ir.mapping import DERIVED, HttpMapping
 from diagd.compile.ir.module import GatewayOptions
 from diagd.compile.ir.tcp import TcpMapping
 from diagd.compile.ir.tls import TLSContext
+from diagd.compile.model.records import direct_init
 
 __all__ = ["RouteAction", "RouteVariant", "VirtualHost", "TcpProxy", "FilterChain", "ListenerPlan", "Gateway"]
 
@@ -29,6 +30,7 @@ class RouteAction(str, Enum):
     REDIRECT_HTTPS = "redirect_https"
 
 
+@direct_init
 @dataclass(frozen=True, slots=True)
 class RouteVariant:
     group: str  # the group's group_id (stable across compiles, unlike a position)
@@ -37,6 +39,7 @@ class RouteVariant:
     action: RouteAction
 
 
+@direct_init
 @dataclass(frozen=True, slots=True)
 class VirtualHost:
     name: str

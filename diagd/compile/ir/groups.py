@@ -19,6 +19,7 @@ from diagd.compile.ir.cluster import Upstream
 from diagd.compile.ir.mapping import DERIVED, AttachKind, HttpMapping
 from diagd.compile.memo import CompileMemo, GroupChanges
 from diagd.compile.model.problems import Diagnostics
+from diagd.compile.model.records import direct_init
 
 __all__ = ["GroupMember", "Shadow", "RouteGroup", "build_groups", "MISMATCH_FIELDS"]
 
@@ -33,6 +34,7 @@ def _agreed(mapping: HttpMapping) -> tuple[object, ...]:
             up.circuit_breakers, up.load_balancer, up.idle_timeout_ms, up.max_connection_lifetime_ms, up.keepalive)
 
 
+@direct_init
 @dataclass(frozen=True, slots=True)
 class GroupMember:
     mapping: HttpMapping
@@ -49,6 +51,7 @@ class Shadow:
     percent: int
 
 
+@direct_init
 @dataclass(frozen=True, slots=True)
 class RouteGroup:
     group_id: str

@@ -11,6 +11,7 @@ from diagd.compile.ir.cluster import Upstream
 from diagd.compile.ir.matches import HeaderMatch, PathKind, PathMatch, QueryMatch, StringMatch
 from diagd.compile.ir.policies import CorsPolicy, HeaderToAdd, LabelGroup, Redirect, RetryPolicy
 from diagd.compile.model.problems import ResourceRef
+from diagd.compile.model.records import direct_init
 
 __all__ = ["RegexRewrite", "HttpMapping", "ACME_CHALLENGE_PREFIX", "DERIVED", "AttachKind"]
 
@@ -26,6 +27,7 @@ class RegexRewrite:
     substitution: str
 
 
+@direct_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HttpMapping:
     ref: ResourceRef

@@ -6,6 +6,8 @@ import functools
 from dataclasses import dataclass, field
 from enum import Enum
 
+from diagd.compile.model.records import direct_init
+
 __all__ = [
     "PathKind", "PathMatch", "StringMatch", "HeaderMatch", "QueryMatch", "glob_compatible", "glob_matches",
     "authority_for_glob",
@@ -18,6 +20,7 @@ class PathKind(str, Enum):
     EXACT = "exact"
 
 
+@direct_init
 @dataclass(frozen=True, slots=True)
 class PathMatch:
     kind: PathKind
@@ -36,6 +39,7 @@ class StringMatch(str, Enum):
 _DERIVED = {"derived": True}  # dataclass field metadata: computed from other fields, left out of the IR JSON
 
 
+@direct_init
 @dataclass(frozen=True, slots=True)
 class HeaderMatch:
     """A header constraint. ``PRESENT`` ignores ``value``; ``REGEX`` makes it an RE2 pattern.
@@ -52,6 +56,7 @@ class HeaderMatch:
     _weight: int = field(init=False, repr=False, compare=False, metadata=_DERIVED)
     _key: str = field(init=False, repr=False, compare=False, metadata=_DERIVED)
     identity: tuple[str, str, str] = field(init=False, repr=False, compare=False, metadata=_DERIVED)
+    _hash: int = field(init=False, repr=False, compare=False, metadata=_DERIVED)  # rendering caches by constraint
 
     def __post_init__(self) -> None:
         shown = self.weight_value or self.value
@@ -59,6 +64,10 @@ class HeaderMatch:
         object.__setattr__(self, "_weight", len(self.name) + len(shown) + (1 if self.regex else 0))
         object.__setattr__(self, "_key", f"{self.name}-{shown}")
         object.__setattr__(self, "identity", (self.name, self.value or "", self.match.value))
+        object.__setattr__(self, "_hash", hash((self.name, self.value, self.match.value, self.weight_value)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     @property
     def regex(self) -> bool:
@@ -72,6 +81,7 @@ class HeaderMatch:
         return self._key
 
 
+@direct_init
 @dataclass(frozen=True, slots=True)
 class QueryMatch:
     """A query-parameter constraint: ``EXACT``, ``REGEX`` or ``PRESENT``."""

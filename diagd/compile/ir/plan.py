@@ -63,6 +63,7 @@ def _variants(model: SecurityModel, insecure: InsecureAction,
 
 _Kind = AttachKind
 _Shape = tuple[str, int, bool, str]  # group_id, member index, ACME challenge, the Mapping's rkey
+_Placed = tuple[int, int, _Shape]  # a member's group position, its index in the group, and its shape
 
 
 class _Attachments:
@@ -114,8 +115,8 @@ class _Attachments:
             self._decided = True
         return decision
 
-    def members_for(self, kinds: tuple[_Kind, ...]) -> Iterator[tuple[int, int]]:
-        """(group, member) positions of these kinds, in global route order."""
+    def members_for(self, kinds: tuple[_Kind, ...]) -> Iterator[_Placed]:
+        """The members of these kinds, in global route order."""
         if len(kinds) == len(self.by_kind):  # a Host that takes every Mapping (a catch-all) takes them in order
             return iter(self.everything)
         return heapq.merge(*(self.by_kind[kind] for kind in kinds))
@@ -143,8 +144,8 @@ class _Attachments:
 class _Index:
     """Group members by kind, in route order (see _Attachments)."""
 
-    by_kind: dict[_Kind, list[tuple[int, int]]]
-    everything: list[tuple[int, int]]  # every (group, member) in route order
+    by_kind: dict[_Kind, list[_Placed]]
+    everything: list[_Placed]  # every member in route order
     labels: dict[_Kind, Mapping[str, str]]
     shapes: dict[_Kind, tuple[_Shape, ...]]
 
@@ -164,8 +165,8 @@ def _index_of(groups: tuple[RouteGroup, ...], memo: CompileMemo | None) -> _Inde
 
 
 def _build_index(groups: tuple[RouteGroup, ...]) -> _Index:
-    by_kind: dict[_Kind, list[tuple[int, int]]] = {}
-    everything: list[tuple[int, int]] = []
+    by_kind: dict[_Kind, list[_Placed]] = {}
+    everything: list[_Placed] = []
     labels: dict[_Kind, Mapping[str, str]] = {}
     shapes: dict[_Kind, list[_Shape]] = {}
     for gi, group in enumerate(groups):
@@ -175,7 +176,7 @@ def _build_index(groups: tuple[RouteGroup, ...]) -> _Index:
                 positions = by_kind[kind] = []
                 shapes[kind] = []
                 labels[kind] = group.members[mi].mapping.labels
-            position = (gi, mi)
+            position = (gi, mi, shape)
             positions.append(position)
             everything.append(position)
             shapes[kind].append(shape)
@@ -295,22 +296,18 @@ def _build_virtual_host(listener: Listener, host: Host, attachments: _Attachment
                         kinds: tuple[_Kind, ...]) -> VirtualHost:
     routes: list[RouteVariant] = []
     sources: set[str] = set()
-    groups = attachments.groups
     model, insecure = listener.security_model, host.insecure_action
     by_acme = {acme: [(xfp, action, f"{xfp}:{action.value}") for xfp, action in
                       route_variants(model, insecure, acme, scheme=scheme)] for acme in (False, True)}
     pool = attachments.variants
-    for gi, mi in attachments.members_for(kinds):
-        group = groups[gi]
-        mapping = group.members[mi].mapping
-        variants = by_acme[mapping.is_acme_challenge]
+    for _, _, (group_id, mi, acme, rkey) in attachments.members_for(kinds):
+        variants = by_acme[acme]
         if variants:
-            group_id = group.group_id
             for xfp, action, case in variants:
                 variant = pool.get(key := (group_id, mi, case))
                 if variant is None:
                     variant = pool[key] = RouteVariant(group=group_id, member=mi, xfp=xfp, action=action)
                 routes.append(variant)
-            sources.add(mapping.ref.rkey)
+            sources.add(rkey)
     return VirtualHost(name=f"{host.name}.{host.namespace}", hostname=host.hostname, domains=(host.hostname,),
                        host=host.ref.rkey, routes=tuple(routes), sources=frozenset(sources))

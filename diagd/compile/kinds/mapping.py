@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from diagd.compile.ir.mapping import HttpMapping, RegexRewrite
+from diagd.compile.ir.policies import LabelGroup
 from diagd.compile.ir.matches import (
     HeaderMatch, PathKind, PathMatch, QueryMatch, StringMatch, authority_for_glob,
 )
@@ -55,6 +56,9 @@ _REJECTED = {
                                 "without it",
 }
 _KNOWN = _IMPLEMENTED | _UNSUPPORTED.keys() | _REJECTED.keys()
+_MATCH_KEYS = frozenset({"headers", "regex_headers", "query_parameters", "regex_query_parameters"})
+_SELDOM_KEYS = frozenset({"method", "method_regex", "precedence", "auto_host_rewrite", "idle_timeout_ms",
+                          "bypass_auth", "auth_context_extensions", "labels", "docs"})  # see _Seldom
 
 
 def _path(fields: Fields) -> PathMatch | None:
@@ -92,7 +96,7 @@ def _authority(fields: Fields, headers: list[HeaderMatch]) -> tuple[str | None, 
     """hostname beats host beats an ``:authority`` header; returns (hostname glob, :authority constraint)."""
     hostname = fields.string("hostname")
     host = fields.string("host")
-    from_headers = next((h for h in headers if h.name == ":authority"), None)
+    from_headers = next((h for h in headers if h.name == ":authority"), None) if headers else None
     if hostname is not None:
         return hostname, authority_for_glob(hostname)
     if host is not None:
@@ -130,16 +134,49 @@ def _docs(fields: Fields) -> dict[str, str]:
     return {str(k): str(v) for k, v in raw.items() if isinstance(v, (str, int, float, bool))}
 
 
-def parse(res: Resource, ctx: KindContext, diag: Diagnostics) -> HttpMapping | None:
-    fields = Fields(res.spec, res.ref, diag)
-    path = _path(fields)
+def _request_matches(fields: Fields) -> tuple[list[HeaderMatch], list[QueryMatch]]:
+    if fields.spec.keys().isdisjoint(_MATCH_KEYS):  # the usual case: path and host only
+        return [], []
     headers = [HeaderMatch(n, v, m) for n, v, m in _value_matches(fields, "headers", regex=False)]
     headers += [HeaderMatch(n, v, m) for n, v, m in _value_matches(fields, "regex_headers", regex=True)]
     query = [QueryMatch(n, v, m) for n, v, m in _value_matches(fields, "query_parameters", regex=False)]
     query += [QueryMatch(n, v, m) for n, v, m in _value_matches(fields, "regex_query_parameters", regex=True)]
+    return headers, query
+
+
+class _Seldom(NamedTuple):
+    """Fields most Mappings leave out."""
+
+    method: str | None
+    method_regex: bool
+    precedence: int
+    auto_host_rewrite: bool
+    idle_timeout_ms: int | None
+    bypass_auth: bool
+    auth_context_extensions: Mapping[str, str]
+    rate_limit_labels: tuple[LabelGroup, ...]
+    docs: Mapping[str, str]
+
+
+def _seldom(fields: Fields) -> _Seldom:
+    if fields.spec.keys().isdisjoint(_SELDOM_KEYS):  # the usual case: every one of them at its default
+        return _Seldom(None, False, 0, False, None, False, {}, (), {})
+    return _Seldom(
+        method=_method(fields), method_regex=fields.boolean("method_regex"),
+        precedence=fields.integer("precedence", 0) or 0, auto_host_rewrite=fields.boolean("auto_host_rewrite"),
+        idle_timeout_ms=fields.integer("idle_timeout_ms", minimum=0), bypass_auth=fields.boolean("bypass_auth"),
+        auth_context_extensions=fields.string_map("auth_context_extensions") or {},
+        rate_limit_labels=policies.rate_limit_labels(fields), docs=_docs(fields))
+
+
+def parse(res: Resource, ctx: KindContext, diag: Diagnostics) -> HttpMapping | None:
+    fields = Fields(res.spec, res.ref, diag)
+    path = _path(fields)
+    headers, query = _request_matches(fields)
     hostname, authority = _authority(fields, headers)
     _no_control_characters(fields, ("rewrite", "host_rewrite"))
-    headers = [h for h in headers if h.name != ":authority"]
+    if headers:
+        headers = [h for h in headers if h.name != ":authority"]
     rewrite, regex_rewrite = _rewrite(fields)
     host_rewrite = fields.string("host_rewrite")
     shadow = fields.boolean("shadow")
@@ -155,20 +192,20 @@ def parse(res: Resource, ctx: KindContext, diag: Diagnostics) -> HttpMapping | N
     _notices(fields, res.spec)
     if not fields.ok or path is None or upstream is None:
         return None
+    seldom = _seldom(fields)  # read after the check: a bad one of these is reported, and the Mapping still routes
     mapping = HttpMapping(
-        ref=res.ref, labels=res.labels, path=path, hostname=hostname, authority=authority, method=_method(fields),
-        method_regex=fields.boolean("method_regex"), headers=tuple(headers), query=tuple(query),
-        precedence=fields.integer("precedence", 0) or 0, rewrite=rewrite, regex_rewrite=regex_rewrite,
-        host_rewrite=host_rewrite, auto_host_rewrite=fields.boolean("auto_host_rewrite"),
+        ref=res.ref, labels=res.labels, path=path, hostname=hostname, authority=authority, method=seldom.method,
+        method_regex=seldom.method_regex, headers=tuple(headers), query=tuple(query),
+        precedence=seldom.precedence, rewrite=rewrite, regex_rewrite=regex_rewrite,
+        host_rewrite=host_rewrite, auto_host_rewrite=seldom.auto_host_rewrite,
         timeout_ms=timeout if timeout is not None else 3000,
-        idle_timeout_ms=fields.integer("idle_timeout_ms", minimum=0), weight=weight, upstream=upstream,
+        idle_timeout_ms=seldom.idle_timeout_ms, weight=weight, upstream=upstream,
         add_request_headers=options.add_request_headers, add_response_headers=options.add_response_headers,
         remove_request_headers=options.remove_request_headers,
         remove_response_headers=options.remove_response_headers, cors=options.cors,
         retry_policy=options.retry_policy, upgrades=options.upgrades, redirect=redirect, shadow=shadow,
-        bypass_auth=fields.boolean("bypass_auth"),
-        auth_context_extensions=fields.string_map("auth_context_extensions") or {},
-        rate_limit_labels=policies.rate_limit_labels(fields), docs=_docs(fields),
+        bypass_auth=seldom.bypass_auth, auth_context_extensions=seldom.auth_context_extensions,
+        rate_limit_labels=seldom.rate_limit_labels, docs=seldom.docs,
     )
     return mapping if _envoy_safe(fields, mapping) else None
 

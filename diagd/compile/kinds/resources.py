@@ -14,6 +14,7 @@ from typing import Any
 
 from diagd.compile.kinds.fields import type_name
 from diagd.compile.model.problems import Diagnostics, ResourceRef
+from diagd.compile.model.records import direct_init
 from diagd.compile.model.settings import CompileSettings
 from diagd.compile.model.source import Location, Snapshot, SourceObject
 from diagd.compile.splice import ItemMap
@@ -40,6 +41,7 @@ CORE_KINDS = {
 }
 
 
+@direct_init
 @dataclass(frozen=True, slots=True)
 class Resource:
     ref: ResourceRef
@@ -163,16 +165,16 @@ def _anonymous(obj: SourceObject) -> ResourceRef:
 
 def _normalise(obj: SourceObject, settings: CompileSettings, diag: Diagnostics) -> Resource | None:
     body = obj.body
-    if not isinstance(body, Mapping):
+    if not _is_object(body):
         diag.error(_anonymous(obj), "NotAnObject", f"a resource must be an object, not {type_name(body)}")
         return None
-    kind, api_version = body.get("kind"), body.get("apiVersion")
-    if not isinstance(kind, str) or not kind:
+    kind, api_version = obj.kind, obj.api_version  # the body's, when strings
+    if not kind:
         diag.error(_anonymous(obj), "MissingKind", "kind in body is required")
         return None
     flat = "metadata" not in body and "spec" not in body and "name" in body
     meta = _flat_metadata(body) if flat else body.get("metadata")
-    if not isinstance(meta, Mapping) or not isinstance(meta.get("name"), str) or not meta.get("name"):
+    if not _is_object(meta) or not isinstance(meta.get("name"), str) or not meta.get("name"):
         diag.error(_ref_for(obj.location, kind=kind, name="?", namespace=""), "MissingName",
                    "metadata.name in body is required")
         return None
@@ -183,7 +185,7 @@ def _normalise(obj: SourceObject, settings: CompileSettings, diag: Diagnostics) 
     spec = _flat_spec(body) if flat else body.get("spec", {})
     if spec is None and kind in AMBASSADOR_KINDS:
         spec = {}
-    if not isinstance(spec, Mapping):
+    if not _is_object(spec):
         diag.error(ref, "InvalidSpec", f"spec in body must be of type object: \"{type_name(spec)}\"")
         return None
     return Resource(ref=ref, api_version=str(api_version), spec=spec, body=body,
@@ -205,8 +207,12 @@ def _flat_spec(body: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in body.items() if key not in skip}
 
 
+def _is_object(value: Any) -> bool:
+    return type(value) is dict or isinstance(value, Mapping)  # (a plain dict, the usual case, without the ABC check)
+
+
 def _string_map(raw: Any) -> dict[str, str]:
-    if raw is None or not isinstance(raw, Mapping):
+    if raw is None or not _is_object(raw):
         return {}
     return {str(k): str(v) for k, v in raw.items() if v is not None}
 
@@ -238,8 +244,9 @@ def _selected(resource: Resource, settings: CompileSettings, diag: Diagnostics) 
     if resource.kind not in AMBASSADOR_KINDS:
         return True
     raw = resource.spec.get("ambassador_id", resource.spec.get("ambassadorId", "default"))
-    ids = [raw] if isinstance(raw, str) else raw
-    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+    if isinstance(raw, str):
+        return raw in (settings.ambassador_id, "_automatic_")
+    if not isinstance(raw, list) or not all(isinstance(i, str) for i in raw):
         diag.error(resource.ref, "InvalidField", f"ambassador_id must be a string or a list of strings, not {type_name(raw)}")
         return False
-    return settings.ambassador_id in ids or "_automatic_" in ids
+    return settings.ambassador_id in raw or "_automatic_" in raw

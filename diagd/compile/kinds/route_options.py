@@ -12,10 +12,12 @@ from diagd.compile.ir.module import MappingDefaults
 from diagd.compile.ir.policies import REDIRECT_CODES, CorsPolicy, HeaderToAdd, Redirect, RetryPolicy
 from diagd.compile.kinds import policies
 from diagd.compile.kinds.fields import Fields
+from diagd.compile.model.records import direct_init
 
 __all__ = ["RouteOptions", "route_options", "defaults_only", "redirect_for"]
 
 
+@direct_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RouteOptions:
     add_request_headers: tuple[HeaderToAdd, ...]
@@ -102,8 +104,14 @@ def _redirect_code(fields: Fields) -> int:
     return int(code)
 
 
+_REDIRECT_KEYS = frozenset({"host_redirect", "path_redirect", "prefix_redirect", "regex_redirect",
+                            "redirect_response_code"})
+
+
 def redirect_for(fields: Fields, service: str | None) -> Redirect | None:
     """``host_redirect: true``: redirect to ``service`` (path, prefix or regex rewritten as asked)."""
+    if fields.spec.keys().isdisjoint(_REDIRECT_KEYS):  # the usual case
+        return None
     if not fields.boolean("host_redirect"):
         for key in ("path_redirect", "prefix_redirect", "regex_redirect", "redirect_response_code"):
             if key in fields.spec:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from diagd.compile.model.records import direct_init
 from diagd.compile.model.source import Location
 
 __all__ = ["Severity", "ResourceRef", "Problem", "Diagnostics", "GLOBAL_KEY"]
@@ -21,6 +22,7 @@ class Severity(str, Enum):
     NOTICE = "notice"
 
 
+@direct_init
 @dataclass(frozen=True, slots=True)
 class ResourceRef:
     """Identifies a resource in problems, the IR and diag: kind, name, namespace, Emissary-style key, location."""
@@ -35,6 +37,7 @@ class ResourceRef:
         return f"{self.kind} {self.namespace}/{self.name}" if self.namespace else f"{self.kind} {self.name}"
 
 
+@direct_init
 @dataclass(frozen=True, slots=True)
 class Problem:
     severity: Severity

@@ -6,9 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from diagd.compile.model.records import direct_init
+
 __all__ = ["Location", "SourceObject", "InvalidSource", "Snapshot"]
 
 
+@direct_init
 @dataclass(frozen=True, slots=True)
 class Location:
     """Where an object came from: a file and line, or a Kubernetes object (and its parent for annotations)."""
@@ -55,6 +58,7 @@ class Location:
         return self.order
 
 
+@direct_init
 @dataclass(frozen=True, slots=True)
 class SourceObject:
     """``key`` identifies the object's exact content and origin (watt's snapshot line); memoised per-resource work
