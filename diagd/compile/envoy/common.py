@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any
 
@@ -12,6 +13,7 @@ __all__ = ["duration", "typed", "socket_address", "string_match", "headers_to_ad
 TYPE = "type.googleapis.com/"
 
 
+@functools.lru_cache(maxsize=1024)
 def duration(ms: int) -> str:
     """Envoy's JSON Duration: ``3000`` → ``"3s"``, ``1500`` → ``"1.500s"``."""
     seconds, rest = divmod(ms, 1000)

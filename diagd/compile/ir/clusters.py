@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import operator
 import re
 from collections.abc import Iterable
 
@@ -70,4 +71,7 @@ _NO_DIAG = Diagnostics()  # cluster assignment records no problems
 
 def _cluster(upstream: Upstream, name: str, refs: tuple[ResourceRef, ...]) -> Cluster:
     return Cluster(name=name, upstream=upstream, stats_name=upstream.stats_name or _UNSAFE.sub("_", upstream.service),
-                   sources=tuple(sorted(set(refs), key=lambda r: r.rkey)))
+                   sources=tuple(sorted({ref.rkey: ref for ref in refs}.values(), key=_RKEY)))
+
+
+_RKEY = operator.attrgetter("rkey")
