@@ -147,6 +147,15 @@ class OwnedCache(Generic[T]):
             entry = self._entries[key] = (owner, compute())
         return entry[1]
 
+    def find(self, key: object, owner: object) -> T | None:
+        """``get`` without computing: the value, or None when there is none for this very owner."""
+        entry = self._entries.get(key)
+        return entry[1] if entry is not None and entry[0] is owner else None
+
+    def put(self, key: object, owner: object, value: T) -> T:
+        self._entries[key] = (owner, value)
+        return value
+
     def end(self, live: Callable[[], set[int]]) -> None:
         """When enough may have gone stale, keep only entries whose owner's id is in ``live()``."""
         if _outgrown(len(self._entries), self._pruned_size):

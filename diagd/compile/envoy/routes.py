@@ -175,18 +175,18 @@ def render_route(member: GroupMember, xfp: str | None, action: RouteAction,
 
 def _route(gateway: Gateway, variant: RouteVariant, memo: CompileMemo,
            matches: dict[tuple[int, int, str | None], dict[str, Any]]) -> dict[str, Any]:
-    group = gateway.group_of(variant)
+    group = gateway.group_index[variant.group]
     key = (id(group), variant.member, variant.xfp, variant.action)
-
-    def build() -> dict[str, Any]:
-        member = group.members[variant.member]
-        match = matches.get(key[:3])  # a redirect and a route of one member, on two chains, match alike
-        if match is None:
-            match = matches[key[:3]] = _match(member.mapping, member, variant.xfp)
-        route = render_route(member, variant.xfp, variant.action, group, match)
-        decorate_route(route, member.mapping, variant.action, gateway)
+    route = memo.routes.find(key, group)
+    if route is not None:
         return route
-    return memo.routes.get(key, group, build)
+    member = group.members[variant.member]
+    match = matches.get(key[:3])  # a redirect and a route of one member, on two chains, match alike
+    if match is None:
+        match = matches[key[:3]] = _match(member.mapping, member, variant.xfp)
+    route = render_route(member, variant.xfp, variant.action, group, match)
+    decorate_route(route, member.mapping, variant.action, gateway)
+    return memo.routes.put(key, group, route)
 
 
 def _virtual_host(gateway: Gateway, config: str, vhost: VirtualHost, groups: RenderedGroups,
