@@ -56,6 +56,7 @@ _REJECTED = {
                                 "without it",
 }
 _KNOWN = _IMPLEMENTED | _UNSUPPORTED.keys() | _REJECTED.keys()
+_PATH_OPTIONS = frozenset({"prefix_regex", "prefix_exact", "case_sensitive"})
 _MATCH_KEYS = frozenset({"headers", "regex_headers", "query_parameters", "regex_query_parameters"})
 _SELDOM_KEYS = frozenset({"method", "method_regex", "precedence", "auto_host_rewrite", "idle_timeout_ms",
                           "bypass_auth", "auth_context_extensions", "labels", "docs"})  # see _Seldom
@@ -67,6 +68,8 @@ def _path(fields: Fields) -> PathMatch | None:
         if "prefix" not in fields.spec:
             fields.invalid("prefix", "is required")
         return None
+    if fields.spec.keys().isdisjoint(_PATH_OPTIONS):  # the usual case: a case-sensitive prefix
+        return PathMatch(kind=PathKind.PREFIX, value=prefix)
     regex = fields.boolean("prefix_regex")
     exact = fields.boolean("prefix_exact")
     if regex and exact:
@@ -226,10 +229,9 @@ def _envoy_safe(fields: Fields, mapping: HttpMapping) -> bool:
         if problem:
             safe = False
             fields.diag.error(fields.ref, "InvalidRegex", f"{where}: {pattern!r} {problem}")
-    names = [h.name for h in mapping.match_headers] + [h.name for h in mapping.add_request_headers]
-    names += [h.name for h in mapping.add_response_headers]
-    names += [*mapping.remove_request_headers, *mapping.remove_response_headers]
-    for name in names:
+    # (:authority and :method, the other match headers, are always valid.)
+    names = [h.name for h in (*mapping.headers, *mapping.add_request_headers, *mapping.add_response_headers)]
+    for name in (*names, *mapping.remove_request_headers, *mapping.remove_response_headers):
         problem = header_name_problem(name)
         if problem:
             safe = False
