@@ -230,7 +230,8 @@ def _envoy_safe(fields: Fields, mapping: HttpMapping) -> bool:
             safe = False
             fields.diag.error(fields.ref, "InvalidRegex", f"{where}: {pattern!r} {problem}")
     # (:authority and :method, the other match headers, are always valid.)
-    names = [h.name for h in (*mapping.headers, *mapping.add_request_headers, *mapping.add_response_headers)]
+    names = [h.name for h in mapping.headers]
+    names += [h.name for h in (*mapping.add_request_headers, *mapping.add_response_headers)]
     for name in (*names, *mapping.remove_request_headers, *mapping.remove_response_headers):
         problem = header_name_problem(name)
         if problem:
