@@ -1,7 +1,8 @@
 """Data-plane efficiency: requests/s and p99 through our generated configuration against a hand-written minimal
 Envoy configuration for the same route, same Envoy binary, same run. The upstream is a third Envoy answering with a
-direct response. The Envoy under test has a CPU to itself (see ``_pinned``). Runs alternate A B, B A, …, and each
-ratio is the median over rounds of the two configurations' ratio in that round (see ``paired``)."""
+direct response. The Envoy under test has a CPU to itself (see ``_pinned``). Every round starts fresh Envoys, runs
+alternate A B, B A, …, and each ratio is the median over rounds of the two configurations' ratio in that round (see
+``paired``)."""
 
 from __future__ import annotations
 
@@ -93,29 +94,44 @@ def _wrk(port: int, seconds: int, connections: int, pid: int) -> dict[str, float
 
 def compare(upstream: tuple[int, dict[str, Any]], configs: dict[str, tuple[int, dict[str, Any]]], *, rounds: int,
             seconds: int, connections: int) -> dict[str, list[dict[str, float]]]:
-    """One Envoy per configuration (port, bootstrap) plus the upstream's; after a warm-up, ``rounds`` rounds of wrk
-    against each, every round starting one configuration later so that none always runs first."""
+    """``rounds`` rounds of wrk against one Envoy per configuration (port, bootstrap), every round starting one
+    configuration later so that none always runs first. Each round starts every Envoy afresh (the upstream's too)
+    and warms it up: one Envoy process can be a few percent faster or slower than another with the same
+    configuration for as long as it lives, so a comparison within one pair of processes measures that as well."""
     with tempfile.TemporaryDirectory(prefix="bench-dp-") as tmp:
-        procs = {}
+        paths = {}
         for name, (_, config) in {"upstream": upstream, **configs}.items():
-            path = Path(tmp) / f"{name}.json"
-            path.write_text(json.dumps(config))
-            procs[name] = start(_pinned("1" if name == "upstream" else "0", envoy_command(str(path))),
-                                log_path=str(Path(tmp) / f"{name}.log"))
-        try:
-            for name, (port, _) in {"upstream": upstream, **configs}.items():
-                wait_until(lambda p=port: request(p, "/load/").status == 200, timeout=30, what=f"envoy {name}")
-            names = list(configs)
-            for name in names:
-                _wrk(configs[name][0], 2, connections, procs[name].pid)
-            runs: dict[str, list[dict[str, float]]] = {name: [] for name in names}
-            for index in range(rounds):
+            paths[name] = Path(tmp) / f"{name}.json"
+            paths[name].write_text(json.dumps(config))
+        names = list(configs)
+        runs: dict[str, list[dict[str, float]]] = {name: [] for name in names}
+        for index in range(rounds):
+            procs = _started(paths, {"upstream": upstream[0], **{n: p for n, (p, _) in configs.items()}}, tmp)
+            try:
+                for name in names:
+                    _wrk(configs[name][0], 1, connections, procs[name].pid)
                 for name in names[index % len(names):] + names[:index % len(names)]:
                     runs[name].append(_wrk(configs[name][0], seconds, connections, procs[name].pid))
-        finally:
-            for proc in procs.values():
-                stop(proc)
+            finally:
+                for proc in procs.values():
+                    stop(proc)
     return runs
+
+
+def _started(paths: dict[str, Path], ports: dict[str, int], tmp: str) -> dict[str, Any]:
+    """One Envoy per bootstrap file, each answering on its port; the upstream on CPU 1, the others on CPU 0."""
+    procs = {}
+    try:
+        for name, path in paths.items():
+            procs[name] = start(_pinned("1" if name == "upstream" else "0", envoy_command(str(path))),
+                                log_path=str(Path(tmp) / f"{name}.log"))
+        for name, port in ports.items():
+            wait_until(lambda p=port: request(p, "/load/").status == 200, timeout=30, what=f"envoy {name}")
+    except BaseException:
+        for proc in procs.values():
+            stop(proc)
+        raise
+    return procs
 
 
 def measure(*, rounds: int = 12, seconds: int = 3, connections: int = 16) -> dict[str, Any]:
