@@ -134,7 +134,7 @@ def _started(paths: dict[str, Path], ports: dict[str, int], tmp: str) -> dict[st
     return procs
 
 
-def measure(*, rounds: int = 12, seconds: int = 3, connections: int = 16) -> dict[str, Any]:
+def measure(*, rounds: int = 20, seconds: int = 3, connections: int = 16) -> dict[str, Any]:
     up_port, ours_port, min_port = free_port(), free_port(), free_port()
     runs = compare((up_port, _upstream(up_port)), {"ours": (ours_port, _ours(ours_port, up_port, free_port())),
                                                    "minimal": (min_port, _minimal(min_port, up_port))},
