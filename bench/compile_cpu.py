@@ -38,7 +38,7 @@ def _changed_lines(lines: tuple[str, ...], step: int) -> tuple[str, ...]:
     return (*lines[:index], json.dumps(record, sort_keys=True, separators=(",", ":")), *lines[index + 1:])
 
 
-def measure(size: int, *, repeats: int = 3, changes: int = 10) -> dict[str, Any]:
+def measure(size: int, *, repeats: int = 5, changes: int = 10) -> dict[str, Any]:
     settings = CompileSettings()
     with tempfile.TemporaryDirectory(prefix="bench-compile-") as tmp:
         config, layout = Path(tmp) / "config", BaseLayout(str(Path(tmp) / "base"))
