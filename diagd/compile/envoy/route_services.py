@@ -12,7 +12,12 @@ from diagd.compile.envoy.ratelimit import route_rate_limits
 from diagd.compile.ir.gateway import Gateway, RouteAction
 from diagd.compile.ir.mapping import HttpMapping
 
-__all__ = ["decorate_route"]
+__all__ = ["decorate_route", "decorates_routes"]
+
+
+def decorates_routes(gateway: Gateway) -> bool:
+    """Whether ``decorate_route`` can add anything: only with an AuthService or a RateLimitService."""
+    return gateway.services.auth is not None or gateway.services.ratelimit is not None
 
 
 def decorate_route(route: dict[str, Any], mapping: HttpMapping, action: RouteAction, gateway: Gateway) -> None:

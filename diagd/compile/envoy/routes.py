@@ -11,7 +11,7 @@ from typing import Any
 
 from diagd.compile.envoy.common import duration, headers_to_add, string_match, typed
 from diagd.compile.envoy.http_filters import CORS
-from diagd.compile.envoy.route_services import decorate_route
+from diagd.compile.envoy.route_services import decorate_route, decorates_routes
 from diagd.compile.ir.gateway import Gateway, RouteAction, RouteVariant, VirtualHost
 from diagd.compile.ir.groups import GroupMember, RouteGroup
 from diagd.compile.ir.mapping import HttpMapping
@@ -185,7 +185,8 @@ def _route(gateway: Gateway, variant: RouteVariant, memo: CompileMemo,
     if match is None:
         match = matches[key[:3]] = _match(member.mapping, member, variant.xfp)
     route = render_route(member, variant.xfp, variant.action, group, match)
-    decorate_route(route, member.mapping, variant.action, gateway)
+    if decorates_routes(gateway):
+        decorate_route(route, member.mapping, variant.action, gateway)
     return memo.routes.put(key, group, route)
 
 

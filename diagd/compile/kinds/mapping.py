@@ -9,6 +9,7 @@ and timeouts → route action fields; ``service``, ``grpc``, ``tls``, ``connect_
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
@@ -56,6 +57,7 @@ _REJECTED = {
                                 "without it",
 }
 _KNOWN = _IMPLEMENTED | _UNSUPPORTED.keys() | _REJECTED.keys()
+_CONTROL = re.compile("[\x00\r\n]")
 _PATH_OPTIONS = frozenset({"prefix_regex", "prefix_exact", "case_sensitive"})
 _MATCH_KEYS = frozenset({"headers", "regex_headers", "query_parameters", "regex_query_parameters"})
 _SELDOM_KEYS = frozenset({"method", "method_regex", "precedence", "auto_host_rewrite", "idle_timeout_ms",
@@ -255,7 +257,7 @@ def _no_control_characters(fields: Fields, keys: tuple[str, ...]) -> None:
     """Envoy rejects NUL, CR and LF in rewrites (and the whole route table with them): refuse them here."""
     for key in keys:
         value = fields.spec.get(key)
-        if isinstance(value, str) and any(ch in value for ch in "\x00\r\n"):
+        if isinstance(value, str) and _CONTROL.search(value):
             fields.invalid(key, "must not contain NUL, CR or LF characters")
 
 
