@@ -107,7 +107,8 @@ class _Build:
     @property
     def ctx(self) -> KindContext:
         return KindContext(settings=self.settings, options=self.options, secrets=self.secrets,
-                           tls_contexts=self.tls_contexts)
+                           tls_contexts=self.tls_contexts,
+                           upstreams=self.memo.upstreams.values if self.memo is not None else {})
 
 
 def _module(build: _Build) -> None:
@@ -206,15 +207,11 @@ def _mappings(build: _Build) -> None:
     table = build.memo.mappings if build.memo is not None else None
     if table is not None:
         table.begin((ctx.settings, ctx.options, ctx.tls_contexts))
-    upstreams = build.memo.upstreams.values if build.memo is not None else None
-
     def parse(res: Resource, diag: Diagnostics) -> HttpMapping | None:
         mapping = mapping_kind.parse(res, ctx, diag)
-        if mapping is None or upstreams is None:
-            return mapping
-        # Equal upstreams as one object: the Mappings of a service then share it, and the dicts of later steps
-        # (clusters, groups) find it by identity instead of comparing every field.
-        upstream = upstreams.setdefault(mapping.upstream, mapping.upstream)
+        if mapping is None:
+            return None
+        upstream = ctx.interned(mapping.upstream)  # (a plain one already is; see KindContext.upstreams)
         return mapping if upstream is mapping.upstream else dataclasses.replace(mapping, upstream=upstream)
 
     build.mappings.extend(filter(None, mapped(build.by_kind.get("Mapping", []), build.diag, parse, table, key=_KEY)))

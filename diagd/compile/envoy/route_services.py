@@ -12,12 +12,7 @@ from diagd.compile.envoy.ratelimit import route_rate_limits
 from diagd.compile.ir.gateway import Gateway, RouteAction
 from diagd.compile.ir.mapping import HttpMapping
 
-__all__ = ["decorate_route", "decorates_routes"]
-
-
-def decorates_routes(gateway: Gateway) -> bool:
-    """Whether ``decorate_route`` can add anything: only with an AuthService or a RateLimitService."""
-    return gateway.services.auth is not None or gateway.services.ratelimit is not None
+__all__ = ["decorate_route"]
 
 
 def decorate_route(route: dict[str, Any], mapping: HttpMapping, action: RouteAction, gateway: Gateway) -> None:
@@ -26,7 +21,7 @@ def decorate_route(route: dict[str, Any], mapping: HttpMapping, action: RouteAct
         authz = authz_route_config(mapping, action)
         if authz is not None:
             route.setdefault("typed_per_filter_config", {})[EXT_AUTHZ] = authz
-    if "route" in route:
+    if services.ratelimit is not None and "route" in route:
         limits = route_rate_limits(mapping, services.ratelimit, gateway.options)
         if limits:
             route["route"]["rate_limits"] = limits

@@ -11,7 +11,7 @@ from typing import Any
 
 from diagd.compile.envoy.common import duration, headers_to_add, string_match, typed
 from diagd.compile.envoy.http_filters import CORS
-from diagd.compile.envoy.route_services import decorate_route, decorates_routes
+from diagd.compile.envoy.route_services import decorate_route
 from diagd.compile.ir.gateway import Gateway, RouteAction, RouteVariant, VirtualHost
 from diagd.compile.ir.groups import GroupMember, RouteGroup
 from diagd.compile.ir.mapping import HttpMapping
@@ -181,12 +181,12 @@ def _route(gateway: Gateway, variant: RouteVariant, memo: CompileMemo,
     if route is not None:
         return route
     member = group.members[variant.member]
-    match = matches.get(key[:3])  # a redirect and a route of one member, on two chains, match alike
+    match_key = key[:3]  # a redirect and a route of one member, on two chains, match alike
+    match = matches.get(match_key)
     if match is None:
-        match = matches[key[:3]] = _match(member.mapping, member, variant.xfp)
+        match = matches[match_key] = _match(member.mapping, member, variant.xfp)
     route = render_route(member, variant.xfp, variant.action, group, match)
-    if decorates_routes(gateway):
-        decorate_route(route, member.mapping, variant.action, gateway)
+    decorate_route(route, member.mapping, variant.action, gateway)
     return memo.routes.put(key, group, route)
 
 

@@ -11,7 +11,7 @@ from diagd.compile.ir.health import HealthCheck
 from diagd.compile.ir.policies import CircuitBreaker, Keepalive, LoadBalancer
 from diagd.compile.ir.tls import TLSContext
 from diagd.compile.model.problems import ResourceRef
-from diagd.compile.model.records import direct_init
+from diagd.compile.model.records import DERIVED, direct_init
 
 __all__ = ["Discovery", "Upstream", "Cluster"]
 
@@ -50,8 +50,8 @@ class Upstream:
     health_checks: tuple[HealthCheck, ...] = ()  # EDS clusters only (kinds/resolvers.py)
     more_endpoints: tuple[tuple[str, int], ...] = ()  # further (host, port)s of one cluster (several AuthServices)
     # Computed once: an Upstream is hashed for every Mapping of every compile; its order is made when first read.
-    _hash: int = field(init=False, repr=False, compare=False, metadata={"derived": True})
-    _order: str | None = field(init=False, default=None, repr=False, compare=False, metadata={"derived": True})
+    _hash: int = field(init=False, repr=False, compare=False, metadata=DERIVED)
+    _order: str | None = field(init=False, default=None, repr=False, compare=False, metadata=DERIVED)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_hash", hash(_compared(self)))

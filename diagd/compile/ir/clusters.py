@@ -69,9 +69,9 @@ def assign_clusters(users: Iterable[tuple[Upstream, ResourceRef]], memo: Compile
 _NO_DIAG = Diagnostics()  # cluster assignment records no problems
 
 
+_RKEY = operator.attrgetter("rkey")
+
+
 def _cluster(upstream: Upstream, name: str, refs: tuple[ResourceRef, ...]) -> Cluster:
     return Cluster(name=name, upstream=upstream, stats_name=upstream.stats_name or _UNSAFE.sub("_", upstream.service),
                    sources=tuple(sorted({ref.rkey: ref for ref in refs}.values(), key=_RKEY)))
-
-
-_RKEY = operator.attrgetter("rkey")

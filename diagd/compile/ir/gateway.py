@@ -16,11 +16,11 @@ from diagd.compile.ir.external import ExternalServices
 from diagd.compile.ir.groups import GroupMember, RouteGroup
 from diagd.compile.ir.host import Host
 from diagd.compile.ir.listener import Listener
-from diagd.compile.ir.mapping import DERIVED, HttpMapping
+from diagd.compile.ir.mapping import HttpMapping
 from diagd.compile.ir.module import GatewayOptions
 from diagd.compile.ir.tcp import TcpMapping
 from diagd.compile.ir.tls import TLSContext
-from diagd.compile.model.records import direct_init
+from diagd.compile.model.records import DERIVED, direct_init
 
 __all__ = ["RouteAction", "RouteVariant", "VirtualHost", "TcpProxy", "FilterChain", "ListenerPlan", "Gateway"]
 

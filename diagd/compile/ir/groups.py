@@ -16,10 +16,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from diagd.compile.ir.cluster import Upstream
-from diagd.compile.ir.mapping import DERIVED, AttachKind, HttpMapping
+from diagd.compile.ir.mapping import AttachKind, HttpMapping
 from diagd.compile.memo import CompileMemo, GroupChanges
 from diagd.compile.model.problems import Diagnostics
-from diagd.compile.model.records import direct_init
+from diagd.compile.model.records import DERIVED, direct_init
 
 __all__ = ["GroupMember", "Shadow", "RouteGroup", "build_groups", "MISMATCH_FIELDS"]
 
@@ -64,17 +64,11 @@ class RouteGroup:
 
     def __post_init__(self) -> None:
         members = self.members
-        attachments: tuple[tuple[AttachKind, int, tuple[str, int, bool, str]], ...]
-        if len(members) == 1:
-            mapping = members[0].mapping
-            attachments = ((mapping.attach_kind, 0, (self.group_id, 0, mapping.is_acme_challenge, mapping.ref.rkey)),)
-            weight = mapping.weight_key
-        else:
-            attachments = tuple((m.mapping.attach_kind, mi, (self.group_id, mi, m.mapping.is_acme_challenge,
-                                                             m.mapping.ref.rkey)) for mi, m in enumerate(members))
-            weight = max(m.mapping.weight_key for m in members)
-        object.__setattr__(self, "attachments", attachments)
-        object.__setattr__(self, "weight", weight)
+        object.__setattr__(self, "attachments", tuple([
+            (m.mapping.attach_kind, mi, (self.group_id, mi, m.mapping.is_acme_challenge, m.mapping.ref.rkey))
+            for mi, m in enumerate(members)]))
+        object.__setattr__(self, "weight", members[0].mapping.weight_key if len(members) == 1 else
+                           max(m.mapping.weight_key for m in members))
 
 
 def build_groups(mappings: list[HttpMapping], clusters: Mapping[Upstream, str], diag: Diagnostics,

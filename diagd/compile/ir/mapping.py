@@ -11,12 +11,11 @@ from diagd.compile.ir.cluster import Upstream
 from diagd.compile.ir.matches import HeaderMatch, PathKind, PathMatch, QueryMatch, StringMatch
 from diagd.compile.ir.policies import CorsPolicy, HeaderToAdd, LabelGroup, Redirect, RetryPolicy
 from diagd.compile.model.problems import ResourceRef
-from diagd.compile.model.records import direct_init
+from diagd.compile.model.records import DERIVED, direct_init
 
-__all__ = ["RegexRewrite", "HttpMapping", "ACME_CHALLENGE_PREFIX", "DERIVED", "AttachKind"]
+__all__ = ["RegexRewrite", "HttpMapping", "ACME_CHALLENGE_PREFIX", "AttachKind"]
 
 AttachKind = tuple[str | None, bool, tuple[tuple[str, str], ...]]  # hostname, internal, labels (see ir.attach)
-DERIVED = {"derived": True}  # dataclass field metadata: computed from other fields, left out of the IR JSON
 
 ACME_CHALLENGE_PREFIX = "/.well-known/acme-challenge/"
 

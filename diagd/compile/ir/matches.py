@@ -6,7 +6,7 @@ import functools
 from dataclasses import dataclass, field
 from enum import Enum
 
-from diagd.compile.model.records import direct_init
+from diagd.compile.model.records import DERIVED, direct_init
 
 __all__ = [
     "PathKind", "PathMatch", "StringMatch", "HeaderMatch", "QueryMatch", "glob_compatible", "glob_matches",
@@ -36,9 +36,6 @@ class StringMatch(str, Enum):
     PRESENT = "present"
 
 
-_DERIVED = {"derived": True}  # dataclass field metadata: computed from other fields, left out of the IR JSON
-
-
 @direct_init
 @dataclass(frozen=True, slots=True)
 class HeaderMatch:
@@ -53,10 +50,10 @@ class HeaderMatch:
     weight_value: str | None = None
     # Computed once (a hostname's constraint is shared by its Mappings; see authority_for_glob): what a Mapping's
     # ordering key and group identity take from this constraint.
-    _weight: int = field(init=False, repr=False, compare=False, metadata=_DERIVED)
-    _key: str = field(init=False, repr=False, compare=False, metadata=_DERIVED)
-    identity: tuple[str, str, str] = field(init=False, repr=False, compare=False, metadata=_DERIVED)
-    _hash: int = field(init=False, repr=False, compare=False, metadata=_DERIVED)  # rendering caches by constraint
+    _weight: int = field(init=False, repr=False, compare=False, metadata=DERIVED)
+    _key: str = field(init=False, repr=False, compare=False, metadata=DERIVED)
+    identity: tuple[str, str, str] = field(init=False, repr=False, compare=False, metadata=DERIVED)
+    _hash: int = field(init=False, repr=False, compare=False, metadata=DERIVED)  # rendering caches by constraint
 
     def __post_init__(self) -> None:
         shown = self.weight_value or self.value

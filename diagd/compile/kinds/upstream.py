@@ -84,7 +84,7 @@ def upstream_for(fields: Fields, res: Resource, ctx: KindContext, *, marker: str
     if upstream is None:
         upstream = _upstream(fields, res, ctx, marker, host_rewrite, service_key)
         if upstream is not None:
-            ctx.plain_upstreams[key] = upstream
+            upstream = ctx.plain_upstreams[key] = ctx.interned(upstream)
     return upstream
 
 

@@ -18,9 +18,10 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, TypeVar
 
-__all__ = ["direct_init"]
+__all__ = ["direct_init", "DERIVED"]
 
 T = TypeVar("T")
+DERIVED = {"derived": True}  # dataclass field metadata: computed from other fields, left out of the IR JSON
 
 
 def direct_init(cls: type[T]) -> type[T]:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from diagd.compile.model.records import direct_init
+from diagd.compile.model.records import DERIVED, direct_init
 
 __all__ = ["Location", "SourceObject", "InvalidSource", "Snapshot"]
 
@@ -48,7 +48,7 @@ class Location:
         return f"{text} (annotation of {self.parent})" if self.parent else text
 
     order: tuple[str, int, str, str, str, str] = field(init=False, repr=False, compare=False,
-                                                      metadata={"derived": True})
+                                                      metadata=DERIVED)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "order", (self.file or "", self.index or 0, self.kind or "", self.namespace or "",
