@@ -26,7 +26,7 @@ from tests.support.ports import free_port
 from tests.support.processes import start, stop, wait_until
 from tests.support.snapshots import snapshot_from_text
 
-__all__ = ["measure", "compare", "paired"]
+__all__ = ["measure", "compare", "paired", "per_round"]
 
 _HCM = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
 _ROUTER = {"name": "envoy.filters.http.router",
@@ -118,9 +118,9 @@ def compare(upstream: tuple[int, dict[str, Any]], configs: dict[str, tuple[int, 
     return runs
 
 
-def _started(paths: dict[str, Path], ports: dict[str, int], tmp: str) -> dict[str, Any]:
+def _started(paths: dict[str, Path], ports: dict[str, int], tmp: str) -> dict[str, subprocess.Popen[bytes]]:
     """One Envoy per bootstrap file, each answering on its port; the upstream on CPU 1, the others on CPU 0."""
-    procs = {}
+    procs: dict[str, subprocess.Popen[bytes]] = {}
     try:
         for name, path in paths.items():
             procs[name] = start(_pinned("1" if name == "upstream" else "0", envoy_command(str(path))),
@@ -146,7 +146,13 @@ def measure(*, rounds: int = 20, seconds: int = 3, connections: int = 16) -> dic
             "runs": runs}
 
 
+def per_round(runs: dict[str, list[dict[str, float]]], name: str, metric: str, *,
+              over: str = "minimal") -> list[float]:
+    """``name``'s ``metric`` divided by ``over``'s, round by round: both ran back to back, so what drifts over the run
+    (the machine's other load) cancels out."""
+    return [a[metric] / b[metric] for a, b in zip(runs[name], runs[over], strict=True)]
+
+
 def paired(runs: dict[str, list[dict[str, float]]], name: str, metric: str, *, over: str = "minimal") -> float:
-    """The median over rounds of ``name``'s ``metric`` divided by ``over``'s in the same round: both ran back to back,
-    so what drifts over the run (the machine's other load) cancels out."""
-    return statistics.median(a[metric] / b[metric] for a, b in zip(runs[name], runs[over], strict=True))
+    """The median over rounds of ``per_round``."""
+    return statistics.median(per_round(runs, name, metric, over=over))
