@@ -1,8 +1,7 @@
 """Data-plane efficiency: requests/s and p99 through our generated configuration against a hand-written minimal
 Envoy configuration for the same route, same Envoy binary, same run. The upstream is a third Envoy answering with a
-direct response. The Envoy under test has a CPU to itself (see ``_pinned``). Every round starts fresh Envoys, runs
-alternate A B, B A, …, and each ratio is the median over rounds of the two configurations' ratio in that round (see
-``paired``)."""
+direct response. The two Envoys compared share one CPU and are loaded at the same time (see ``compare``); each ratio
+is the median over rounds of the two configurations' ratio in that round (see ``paired``)."""
 
 from __future__ import annotations
 
@@ -26,7 +25,7 @@ from tests.support.ports import free_port
 from tests.support.processes import start, stop, wait_until
 from tests.support.snapshots import snapshot_from_text
 
-__all__ = ["measure", "compare", "paired", "per_round"]
+__all__ = ["measure", "compare", "paired", "per_round", "Pairs"]
 
 _HCM = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
 _ROUTER = {"name": "envoy.filters.http.router",
@@ -63,8 +62,8 @@ def _ours(port: int, upstream: int, admin: int) -> dict[str, Any]:
 
 
 def _pinned(cpu: str, command: list[str]) -> list[str]:
-    """On two or more CPUs, the Envoy under test runs alone on CPU 0 and everything else (wrk, the upstream) on
-    CPU 1: the proxy is the bottleneck, and the scheduler does not decide the result."""
+    """On two or more CPUs, the Envoys under test run on CPU 0 and everything else (wrk, the upstream) on CPU 1:
+    the proxies are the bottleneck."""
     return ["taskset", "-c", cpu, *command] if (os.cpu_count() or 1) >= 2 and shutil.which("taskset") else command
 
 
@@ -75,14 +74,17 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _wrk(port: int, seconds: int, connections: int, pid: int) -> dict[str, float]:
-    """wrk against ``port``; besides requests/s, the CPU time the Envoy ``pid`` spent per request (``proxy_cpu_us``):
-    it does not depend on how the machine shares its CPUs during the run."""
-    cpu = _cpu_seconds(pid)
-    out = subprocess.run(_pinned("1", ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
-                                       f"http://127.0.0.1:{port}/load/"]),
-                         capture_output=True, text=True, check=True).stdout
-    cpu = _cpu_seconds(pid) - cpu
+Run = dict[str, float]  # rps, p99_ms, non_2xx, proxy_cpu_us of one wrk run
+Pairs = dict[str, list[tuple[Run, Run]]]  # configuration → per round, (its run, the reference's run beside it)
+
+
+def _wrk_started(port: int, seconds: int, connections: int) -> subprocess.Popen[str]:
+    return subprocess.Popen(_pinned("1", ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
+                                          f"http://127.0.0.1:{port}/load/"]), stdout=subprocess.PIPE, text=True)
+
+
+def _run(out: str, cpu: float) -> Run:
+    """wrk's output, with the CPU time the Envoy under test spent per request (``proxy_cpu_us``)."""
     requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
@@ -92,30 +94,43 @@ def _wrk(port: int, seconds: int, connections: int, pid: int) -> dict[str, float
             "non_2xx": float(errors.group(1)) if errors else 0.0, "proxy_cpu_us": cpu * 1e6 / max(requests, 1)}
 
 
-def compare(upstream: tuple[int, dict[str, Any]], configs: dict[str, tuple[int, dict[str, Any]]], *, rounds: int,
-            seconds: int, connections: int) -> dict[str, list[dict[str, float]]]:
-    """``rounds`` rounds of wrk against one Envoy per configuration (port, bootstrap), every round starting one
-    configuration later so that none always runs first. Each round starts every Envoy afresh (the upstream's too)
-    and warms it up: one Envoy process can be a few percent faster or slower than another with the same
-    configuration for as long as it lives, so a comparison within one pair of processes measures that as well."""
+def _wrk(targets: list[tuple[int, int]], seconds: int, connections: int) -> list[Run]:
+    """One wrk per (port, Envoy pid), all at the same time."""
+    cpu = [_cpu_seconds(pid) for _, pid in targets]
+    loads = [_wrk_started(port, seconds, connections) for port, _ in targets]
+    outs = [load.communicate(timeout=seconds + 60)[0] for load in loads]
+    for load in loads:
+        if load.returncode:
+            raise RuntimeError(f"wrk exited with {load.returncode}")
+    return [_run(out, _cpu_seconds(pid) - before) for out, (_, pid), before in zip(outs, targets, cpu, strict=True)]
+
+
+def compare(upstream: tuple[int, dict[str, Any]], configs: dict[str, tuple[int, dict[str, Any]]], *, reference: str,
+            rounds: int, seconds: int, connections: int) -> Pairs:
+    """``rounds`` rounds in which every configuration (port, bootstrap) is loaded *at the same time as* the
+    ``reference``, both Envoys sharing one CPU: whatever the machine does meanwhile slows both alike, and each
+    gets half of that CPU, so the ratio of their requests/s is the inverse ratio of their cost per request. Each
+    round starts every Envoy afresh (one Envoy process can be a few percent faster or slower than another with the
+    same configuration for as long as it lives) and takes the configurations one later than the last round."""
+    others = [name for name in configs if name != reference]
+    pairs: Pairs = {name: [] for name in others}
     with tempfile.TemporaryDirectory(prefix="bench-dp-") as tmp:
         paths = {}
         for name, (_, config) in {"upstream": upstream, **configs}.items():
             paths[name] = Path(tmp) / f"{name}.json"
             paths[name].write_text(json.dumps(config))
-        names = list(configs)
-        runs: dict[str, list[dict[str, float]]] = {name: [] for name in names}
         for index in range(rounds):
             procs = _started(paths, {"upstream": upstream[0], **{n: p for n, (p, _) in configs.items()}}, tmp)
+            target = {name: (port, procs[name].pid) for name, (port, _) in configs.items()}
             try:
-                for name in names:
-                    _wrk(configs[name][0], 1, connections, procs[name].pid)
-                for name in names[index % len(names):] + names[:index % len(names)]:
-                    runs[name].append(_wrk(configs[name][0], seconds, connections, procs[name].pid))
+                _wrk(list(target.values()), 1, connections)  # warm-up
+                for name in others[index % len(others):] + others[:index % len(others)]:
+                    ours, theirs = _wrk([target[name], target[reference]], seconds, connections)
+                    pairs[name].append((ours, theirs))
             finally:
                 for proc in procs.values():
                     stop(proc)
-    return runs
+    return pairs
 
 
 def _started(paths: dict[str, Path], ports: dict[str, int], tmp: str) -> dict[str, subprocess.Popen[bytes]]:
@@ -134,25 +149,24 @@ def _started(paths: dict[str, Path], ports: dict[str, int], tmp: str) -> dict[st
     return procs
 
 
-def measure(*, rounds: int = 20, seconds: int = 3, connections: int = 16) -> dict[str, Any]:
+def measure(*, rounds: int = 15, seconds: int = 3, connections: int = 16) -> dict[str, Any]:
     up_port, ours_port, min_port = free_port(), free_port(), free_port()
-    runs = compare((up_port, _upstream(up_port)), {"ours": (ours_port, _ours(ours_port, up_port, free_port())),
-                                                   "minimal": (min_port, _minimal(min_port, up_port))},
-                   rounds=rounds, seconds=seconds, connections=connections)
-    med = {k: {m: statistics.median(r[m] for r in v) for m in ("rps", "p99_ms", "non_2xx", "proxy_cpu_us")}
-           for k, v in runs.items()}
-    return {"ours": med["ours"], "minimal": med["minimal"], "rps_ratio": paired(runs, "ours", "rps"),
-            "p99_ratio": paired(runs, "ours", "p99_ms"), "cpu_ratio": paired(runs, "minimal", "proxy_cpu_us", over="ours"),
-            "runs": runs}
+    pairs = compare((up_port, _upstream(up_port)), {"ours": (ours_port, _ours(ours_port, up_port, free_port())),
+                                                    "minimal": (min_port, _minimal(min_port, up_port))},
+                    reference="minimal", rounds=rounds, seconds=seconds, connections=connections)
+    metrics = ("rps", "p99_ms", "non_2xx", "proxy_cpu_us")
+    med = [{m: statistics.median(pair[side][m] for pair in pairs["ours"]) for m in metrics} for side in (0, 1)]
+    return {"ours": med[0], "minimal": med[1], "rps_ratio": paired(pairs, "ours", "rps"),
+            "p99_ratio": paired(pairs, "ours", "p99_ms"),
+            "cpu_ratio": paired(pairs, "ours", "proxy_cpu_us", inverse=True), "pairs": pairs}
 
 
-def per_round(runs: dict[str, list[dict[str, float]]], name: str, metric: str, *,
-              over: str = "minimal") -> list[float]:
-    """``name``'s ``metric`` divided by ``over``'s, round by round: both ran back to back, so what drifts over the run
-    (the machine's other load) cancels out."""
-    return [a[metric] / b[metric] for a, b in zip(runs[name], runs[over], strict=True)]
+def per_round(pairs: Pairs, name: str, metric: str, *, inverse: bool = False) -> list[float]:
+    """``name``'s ``metric`` divided by the reference's beside it, round by round (``inverse``: the reference's
+    divided by ``name``'s)."""
+    return [b[metric] / a[metric] if inverse else a[metric] / b[metric] for a, b in pairs[name]]
 
 
-def paired(runs: dict[str, list[dict[str, float]]], name: str, metric: str, *, over: str = "minimal") -> float:
+def paired(pairs: Pairs, name: str, metric: str, *, inverse: bool = False) -> float:
     """The median over rounds of ``per_round``."""
-    return statistics.median(per_round(runs, name, metric, over=over))
+    return statistics.median(per_round(pairs, name, metric, inverse=inverse))

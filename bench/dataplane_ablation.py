@@ -1,5 +1,6 @@
-"""Where the data plane's cost is: our generated configuration with one feature at a time removed, against the
-hand-written minimal configuration, same Envoy binary, runs interleaved in a rotating order, medians. A diagnostic, not a target.
+"""Where the data plane's cost is: our generated configuration with one feature at a time removed, each loaded at the
+same time as the hand-written minimal configuration (see ``bench.dataplane.compare``), same Envoy binary, medians
+over rounds. A diagnostic, not a target.
 
     python -m bench.dataplane_ablation [--rounds 5] [--seconds 4]
 """
@@ -10,7 +11,7 @@ import argparse
 import statistics
 from typing import Any
 
-from bench.dataplane import _minimal, _ours, _upstream, compare, paired
+from bench.dataplane import Pairs, _minimal, _ours, _upstream, compare, per_round
 from tests.support.ports import free_port
 
 __all__ = ["VARIANTS", "variant"]
@@ -48,27 +49,27 @@ def variant(name: str, port: int, upstream: int) -> dict[str, Any]:
     return config
 
 
-def measure(rounds: int, seconds: int, connections: int = 16) -> dict[str, list[dict[str, float]]]:
+def measure(rounds: int, seconds: int, connections: int = 16) -> Pairs:
     up = free_port()
     ports = {name: free_port() for name in VARIANTS}
-    return compare((up, _upstream(up)), {n: (p, variant(n, p, up)) for n, p in ports.items()}, rounds=rounds,
-                   seconds=seconds, connections=connections)
+    return compare((up, _upstream(up)), {n: (p, variant(n, p, up)) for n, p in ports.items()}, reference="minimal",
+                   rounds=rounds, seconds=seconds, connections=connections)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--seconds", type=int, default=4)
+    parser.add_argument("--seconds", type=int, default=3)
     args = parser.parse_args()
-    runs = measure(args.rounds, args.seconds)
-    print("| configuration | req/s (median) | × minimal, paired by round (median) | proxy CPU per request (median) "
-          "| minimal ÷ this, paired (median) | runs (req/s) |")
-    print("|---|---|---|---|---|---|")
-    for name, values in runs.items():
-        rps, cpu = paired(runs, name, "rps"), paired(runs, "minimal", "proxy_cpu_us", over=name)
-        print(f"| {name} | {statistics.median(r['rps'] for r in values):,.0f} | {rps:.3f} | "
-              f"{statistics.median(r['proxy_cpu_us'] for r in values):.1f} µs | {cpu:.3f} | "
-              f"{', '.join(format(r['rps'], ',.0f') for r in values)} |")
+    pairs = measure(args.rounds, args.seconds)
+    print("| configuration | × minimal, req/s (median, range over rounds) | minimal ÷ this, proxy CPU per request "
+          "(median, range) | proxy CPU per request (median) |")
+    print("|---|---|---|---|")
+    for name, rounds in pairs.items():
+        rps, cpu = per_round(pairs, name, "rps"), per_round(pairs, name, "proxy_cpu_us", inverse=True)
+        print(f"| {name} | {statistics.median(rps):.3f} ({min(rps):.3f}–{max(rps):.3f}) | "
+              f"{statistics.median(cpu):.3f} ({min(cpu):.3f}–{max(cpu):.3f}) | "
+              f"{statistics.median(r['proxy_cpu_us'] for r, _ in rounds):.1f} µs |")
 
 
 if __name__ == "__main__":
