@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import platform
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -120,7 +121,8 @@ def main() -> None:
     started = time.monotonic()
     load = os.getloadavg()
     results: dict[str, Any] = {"machine": f"{platform.node()} {os.cpu_count()} CPUs, load {load[0]:.2f}/"
-                                          f"{load[1]:.2f}/{load[2]:.2f} at start", "started": time.time()}
+                                          f"{load[1]:.2f}/{load[2]:.2f} at start; Python {platform.python_version()} "
+                                          f"({sys.executable})", "started": time.time()}
     results["compile"] = [compile_cpu.measure(size) for size in args.sizes]
     with EchoServer("bench-primary") as primary, EchoServer("bench-canary") as canary:
         results["gateways"] = [_gateway_run(size, args, primary, canary) for size in args.sizes]
