@@ -126,7 +126,9 @@ def _redirect(redirect: Redirect) -> dict[str, Any]:
     return out
 
 
+@functools.lru_cache(maxsize=1024)
 def _cors(policy: CorsPolicy) -> dict[str, Any]:
+    """(One dict per distinct policy, shared by the routes that have it: rendered output is never changed.)"""
     config: dict[str, Any] = {}
     if policy.origins:
         config["allow_origin_string_match"] = [{"safe_regex": {"regex": ".*"}} if o == "*" else {"exact": o}

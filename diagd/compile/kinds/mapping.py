@@ -9,6 +9,7 @@ and timeouts → route action fields; ``service``, ``grpc``, ``tls``, ``connect_
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple
@@ -142,11 +143,15 @@ def _docs(fields: Fields) -> dict[str, str]:
 def _request_matches(fields: Fields) -> tuple[list[HeaderMatch], list[QueryMatch]]:
     if fields.spec.keys().isdisjoint(_MATCH_KEYS):  # the usual case: path and host only
         return [], []
-    headers = [HeaderMatch(n, v, m) for n, v, m in _value_matches(fields, "headers", regex=False)]
-    headers += [HeaderMatch(n, v, m) for n, v, m in _value_matches(fields, "regex_headers", regex=True)]
+    headers = [_header_match(n, v, m) for n, v, m in _value_matches(fields, "headers", regex=False)]
+    headers += [_header_match(n, v, m) for n, v, m in _value_matches(fields, "regex_headers", regex=True)]
     query = [QueryMatch(n, v, m) for n, v, m in _value_matches(fields, "query_parameters", regex=False)]
     query += [QueryMatch(n, v, m) for n, v, m in _value_matches(fields, "regex_query_parameters", regex=True)]
     return headers, query
+
+
+# Equal header constraints are one object, made once: many Mappings share a few (immutable) constraints.
+_header_match = functools.lru_cache(maxsize=4096)(HeaderMatch)
 
 
 class _Seldom(NamedTuple):
@@ -217,6 +222,12 @@ def parse(res: Resource, ctx: KindContext, diag: Diagnostics) -> HttpMapping | N
 
 def _envoy_safe(fields: Fields, mapping: HttpMapping) -> bool:
     """Regexes RE2 accepts and header names HTTP allows: otherwise Envoy would reject the whole configuration."""
+    authority = mapping.authority
+    if not (mapping.path.kind is PathKind.REGEX or (authority is not None and authority.regex) or mapping.method_regex
+            or mapping.headers or mapping.query or mapping.regex_rewrite or mapping.redirect
+            or mapping.add_request_headers or mapping.add_response_headers or mapping.remove_request_headers
+            or mapping.remove_response_headers):  # the usual case: nothing that could be unsafe
+        return True
     patterns = [("prefix", mapping.path.value)] if mapping.path.kind is PathKind.REGEX else []
     patterns += [(f"match on {h.name}", h.value) for h in mapping.match_headers
                  if h.match is StringMatch.REGEX and h.value is not None]
