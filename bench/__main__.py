@@ -10,13 +10,14 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from bench import change_latency, compile_cpu, dataplane, memory, zero_drop
+from bench import calibration, change_latency, compile_cpu, dataplane, memory, zero_drop
 from bench.generate import Shape, generate, tenant_hostname
 from bench.peak import peak_rss_mib, peaks_by_process_mib
 from bench.targets import evaluate
@@ -66,6 +67,12 @@ def _print(results: dict[str, Any]) -> None:
     for r in results["compile"]:
         print(f"| {r['size']:,} | {r['routes']:,} | {r['clusters']:,} | {r['full_compile_s'] * 1000:.0f} ms | "
               f"{r['one_change_compile_s'] * 1000:.1f} ms | {r['one_change_diagd_path_s'] * 1000:.1f} ms |")
+    cal = results["calibration"]
+    print(f"Machine speed (bench.calibration, a fixed pure-Python workload; CPU ms, lower is faster): "
+          f"{cal['start_s'] * 1000:.0f} before the compiles, {cal['after_compile_s'] * 1000:.0f} after them, "
+          f"{cal['end_s'] * 1000:.0f} at the end. Full compile at {results['compile'][-1]['size']:,} = "
+          f"{results['compile'][-1]['full_compile_s'] / statistics.mean([cal['start_s'], cal['after_compile_s']]):.2f}"
+          " × the workload measured around it.")
     print("\n## Change → live through Envoy (a tenant's Mapping, polled over HTTPS), and memory")
     print("| Mappings | p50 | p90 | p99 | phases (median ms): snapshot/compile/write/push/ack | control plane RSS "
           "(peak) | control plane PSS | Envoy RSS (peak) |")
@@ -123,7 +130,9 @@ def main() -> None:
     results: dict[str, Any] = {"machine": f"{platform.node()} {os.cpu_count()} CPUs, load {load[0]:.2f}/"
                                           f"{load[1]:.2f}/{load[2]:.2f} at start; Python {platform.python_version()} "
                                           f"({sys.executable})", "started": time.time()}
+    results["calibration"] = {"start_s": calibration.measure()}
     results["compile"] = [compile_cpu.measure(size) for size in args.sizes]
+    results["calibration"]["after_compile_s"] = calibration.measure()
     with EchoServer("bench-primary") as primary, EchoServer("bench-canary") as canary:
         results["gateways"] = [_gateway_run(size, args, primary, canary) for size in args.sizes]
     for row in results["gateways"]:
@@ -131,6 +140,7 @@ def main() -> None:
             if key in row:
                 results[key] = row.pop(key)
     results["dataplane"] = dataplane.measure()
+    results["calibration"]["end_s"] = calibration.measure()
     results["targets"] = evaluate(results)
     results["seconds"] = round(time.monotonic() - started, 1)
     _print(results)
