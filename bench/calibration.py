@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 import statistics
 import time
+from typing import Any
 
 __all__ = ["measure"]
 
 
 def _workload() -> int:
     """Building, hashing, sorting and encoding small dicts and tuples: the kind of work a compile does."""
-    records = [{"name": f"m{i}", "prefix": f"/t{i % 97}/api{i}/", "weight": (i * 7919) % 101, "tags": (i % 3, i % 5)}
+    records: list[dict[str, Any]] = [{"name": f"m{i}", "prefix": f"/t{i % 97}/api{i}/", "weight": (i * 7919) % 101, "tags": (i % 3, i % 5)}
                for i in range(40_000)]
     index = {(r["prefix"], r["tags"]): r for r in records}
     ordered = sorted(records, key=lambda r: (-r["weight"], r["prefix"], r["name"]))
