@@ -109,7 +109,8 @@ def _print(results: dict[str, Any]) -> None:
               f"{d['minimal']['proxy_cpu_us']:.1f} µs; minimal ÷ ours {d['cpu_ratio']:.3f}")
         rounds = sorted(dataplane.per_round(d["pairs"], "ours", "rps"))
         print(f"  {len(rounds)} rounds, fresh Envoys each, ours and minimal loaded at the same time on one shared CPU "
-              f"(req/s above are each one's half); req/s ratio per round from {rounds[0]:.3f} to {rounds[-1]:.3f}, "
+              f"(req/s above are each one's half, and the two kept that CPU {d['proxy_cpu_busy'] * 100:.0f} % busy); "
+              f"req/s ratio per round from {rounds[0]:.3f} to {rounds[-1]:.3f}, "
               f"quartiles {rounds[len(rounds) // 4]:.3f} and {rounds[3 * len(rounds) // 4]:.3f}")
     print("\n## Targets")
     print("| target | measured | met |\n|---|---|---|")

@@ -74,7 +74,7 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-Run = dict[str, float]  # rps, p99_ms, non_2xx, proxy_cpu_us of one wrk run
+Run = dict[str, float]  # rps, p99_ms, non_2xx, proxy_cpu_us, proxy_cpu_s of one wrk run
 Pairs = dict[str, list[tuple[Run, Run]]]  # configuration → per round, (its run, the reference's run beside it)
 
 
@@ -91,7 +91,8 @@ def _run(out: str, cpu: float) -> Run:
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]  # type: ignore[union-attr]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {"rps": rps, "p99_ms": float(p99.group(1)) * scale,  # type: ignore[union-attr]
-            "non_2xx": float(errors.group(1)) if errors else 0.0, "proxy_cpu_us": cpu * 1e6 / max(requests, 1)}
+            "non_2xx": float(errors.group(1)) if errors else 0.0, "proxy_cpu_us": cpu * 1e6 / max(requests, 1),
+            "proxy_cpu_s": cpu}
 
 
 def _wrk(targets: list[tuple[int, int]], seconds: int, connections: int) -> list[Run]:
@@ -156,9 +157,12 @@ def measure(*, rounds: int = 15, seconds: int = 3, connections: int = 16) -> dic
                     reference="minimal", rounds=rounds, seconds=seconds, connections=connections)
     metrics = ("rps", "p99_ms", "non_2xx", "proxy_cpu_us")
     med = [{m: statistics.median(pair[side][m] for pair in pairs["ours"]) for m in metrics} for side in (0, 1)]
+    # Both proxies together should keep their CPU busy: if they did not, the load generator was the bottleneck and
+    # the ratio would understate the difference.
+    busy = statistics.median((a["proxy_cpu_s"] + b["proxy_cpu_s"]) / seconds for a, b in pairs["ours"])
     return {"ours": med[0], "minimal": med[1], "rps_ratio": paired(pairs, "ours", "rps"),
             "p99_ratio": paired(pairs, "ours", "p99_ms"),
-            "cpu_ratio": paired(pairs, "ours", "proxy_cpu_us", inverse=True), "pairs": pairs}
+            "cpu_ratio": paired(pairs, "ours", "proxy_cpu_us", inverse=True), "proxy_cpu_busy": busy, "pairs": pairs}
 
 
 def per_round(pairs: Pairs, name: str, metric: str, *, inverse: bool = False) -> list[float]:
