@@ -1,7 +1,7 @@
 # emissary-py: `make run` starts the gateway on examples/quickstart; `make test` runs the whole suite.
 # The interpreter .venv is made from: the distribution's CPython when it can make virtual environments (Debian's is
 # built with profile-guided and link-time optimisation; on a default source build, such as pyenv's, a compile takes
-# about a quarter more CPU), else python3 from PATH.
+# about a fifth more CPU), else python3 from PATH.
 PYTHON ?= $(shell for p in /usr/bin/python3 python3; do $$p -c 'import sys, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { echo $$p; break; }; done)
 VENV := .venv
 PY := $(VENV)/bin/python
