@@ -9,13 +9,20 @@ PYTEST_ARGS ?=
 
 .PHONY: run test deps bench lint clean
 
-$(VENV)/.installed-run: setup.cfg pyproject.toml
+# .venv is made again when it was made from another interpreter than the one chosen above.
+MADE_WITH := $(VENV)/.made-with$(subst /,-,$(shell command -v $(PYTHON)))
+
+$(MADE_WITH):
+	@test -n "$(PYTHON)" || { echo "no Python >= 3.11 that can make virtual environments: set PYTHON=..." >&2; exit 1; }
+	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
+	touch $@
+
+$(VENV)/.installed-run: setup.cfg pyproject.toml $(MADE_WITH)
 	$(PY) -m pip install --quiet -e .
 	touch $@
 
-$(VENV)/.installed-test: setup.cfg pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+$(VENV)/.installed-test: setup.cfg pyproject.toml $(MADE_WITH)
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(VENV)/.installed-run $@
 
