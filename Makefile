@@ -40,7 +40,7 @@ test: $(VENV)/.installed-test deps
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/lint-imports
-	$(VENV)/bin/mypy watt ambex diagd/compile
+	$(VENV)/bin/mypy watt ambex diagd/compile bench
 
 bench: $(VENV)/.installed-test deps
 	$(PY) -m bench

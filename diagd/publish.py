@@ -74,7 +74,8 @@ class Publisher:
         self._write_secrets(secret_files or {})
         pending: dict[str, bytes] = {}
         previous, published = self._published, {}
-        previous_chunks, chunks = self._chunks, {}
+        previous_chunks = self._chunks
+        chunks: dict[tuple[int, ...], tuple[list[Any], str]] = {}
 
         def add(prefix: str, resource: Mapping[str, Any]) -> str:
             data = _encode(prefix, resource)

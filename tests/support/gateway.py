@@ -103,8 +103,9 @@ class Gateway:
 
     def wait_for(self, path: str, status: int, *, timeout: float = 10.0, host: str | None = None,
                  port: int | None = None) -> Response:
-        return wait_until(lambda: (r := self.get(path, host=host, port=port)).status == status and r,
-                          timeout=timeout, what=f"GET {path} → {status}")
+        response: Response = wait_until(lambda: (r := self.get(path, host=host, port=port)).status == status and r,
+                                        timeout=timeout, what=f"GET {path} → {status}")
+        return response
 
     # --- processes -----------------------------------------------------------------------------------------
     def children(self) -> dict[str, psutil.Process]:

@@ -134,7 +134,7 @@ def https_request(port: int, path: str = "/", *, sni: str | None, context: ssl.S
             lines = [f"{method} {path} HTTP/1.1", f"Host: {host or sni or '127.0.0.1'}", "Connection: close"]
             lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
             tls.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
-            response = http.client.HTTPResponse(tls)  # type: ignore[arg-type]
+            response = http.client.HTTPResponse(tls)
             response.begin()
             return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read(), peer
 
