@@ -2,7 +2,7 @@
 same time as the hand-written minimal configuration (see ``bench.dataplane.compare``), same Envoy binary, medians
 over rounds. A diagnostic, not a target.
 
-    python -m bench.dataplane_ablation [--rounds 5] [--seconds 4]
+    python -m bench.dataplane_ablation [--rounds 5] [--seconds 3]
 """
 
 from __future__ import annotations

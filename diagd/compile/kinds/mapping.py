@@ -222,12 +222,6 @@ def parse(res: Resource, ctx: KindContext, diag: Diagnostics) -> HttpMapping | N
 
 def _envoy_safe(fields: Fields, mapping: HttpMapping) -> bool:
     """Regexes RE2 accepts and header names HTTP allows: otherwise Envoy would reject the whole configuration."""
-    authority = mapping.authority
-    if not (mapping.path.kind is PathKind.REGEX or (authority is not None and authority.regex) or mapping.method_regex
-            or mapping.headers or mapping.query or mapping.regex_rewrite or mapping.redirect
-            or mapping.add_request_headers or mapping.add_response_headers or mapping.remove_request_headers
-            or mapping.remove_response_headers):  # the usual case: nothing that could be unsafe
-        return True
     patterns = [("prefix", mapping.path.value)] if mapping.path.kind is PathKind.REGEX else []
     patterns += [(f"match on {h.name}", h.value) for h in mapping.match_headers
                  if h.match is StringMatch.REGEX and h.value is not None]
